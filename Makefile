@@ -1,0 +1,33 @@
+# Two commands: `make report` and `make test`. Both build .venv from requirements.lock when it is
+# missing or older than the lock / pyproject.toml, register the `rnalib` Jupyter kernel inside it,
+# then do their job. Data: set RNALIB_DATA_DIR to a folder holding the bundled datasets, or leave it
+# unset to download them from their pinned upstream commits (sha256-checked).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.rnalib-installed
+KERNEL := rnalib
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: report test lock clean-venv
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (rnalib)" >/dev/null
+	@touch $@
+
+report: $(STAMP)
+	$(PY) -m rnalib report --kernel $(KERNEL) $(if $(ONLY),--only $(ONLY))
+
+test: $(STAMP)
+	$(PY) -m pytest tests --nbval-lax notebooks --nbval-kernel-name $(KERNEL) -p no:cacheprovider $(PYTEST_ARGS)
+
+# Re-pin: freeze the current .venv into requirements.lock and rewrite environment.yml from it.
+lock: $(STAMP)
+	$(PY) -m rnalib.envfiles freeze requirements.lock environment.yml
+
+clean-venv:
+	rm -rf $(VENV)

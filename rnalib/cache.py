@@ -1,0 +1,100 @@
+"""Content-addressed embedding cache: key = (embedder id, RNA id), one checksummed file per entry.
+
+Each entry is written to a temporary file and renamed into place, so a killed run leaves either a whole
+entry or none; every read checks a sha256 of the payload, so a corrupt or truncated entry is deleted and
+recomputed, never returned. A run started again computes only the sequences still missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .data import cache_dir, normalize_sequence, rna_id
+from .embed import Embedder
+
+_MAGIC = b"RNALIBE1"
+_HEAD = len(_MAGIC) + 32
+
+
+class EmbeddingCache:
+    """Vectors on disk under ``root/<embedder id>/<xx>/<rna id>.npy``; root defaults to
+    ``$RNALIB_CACHE_DIR/embeddings`` (or the user cache folder's ``rnalib/embeddings``)."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root else cache_dir() / "embeddings"
+        self.corrupt_dropped = 0
+
+    def path(self, embedder_id: str, key: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", embedder_id)
+        return self.root / safe / key[-2:] / f"{key}.npy"
+
+    def get(self, embedder_id: str, key: str, dim: int | None = None) -> np.ndarray | None:
+        """The cached vector, or None when absent; a corrupt entry (or one of the wrong size) is deleted."""
+        path = self.path(embedder_id, key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        payload = blob[_HEAD:]
+        vec = None
+        if blob[:len(_MAGIC)] == _MAGIC and hashlib.sha256(payload).digest() == blob[len(_MAGIC):_HEAD]:
+            try:
+                vec = np.load(io.BytesIO(payload), allow_pickle=False)
+            except ValueError:
+                vec = None
+        if vec is None or vec.ndim != 1 or (dim is not None and vec.shape[0] != dim):
+            path.unlink(missing_ok=True)
+            self.corrupt_dropped += 1
+            return None
+        return vec
+
+    def put(self, embedder_id: str, key: str, vec: np.ndarray) -> None:
+        """Store atomically: write a temporary file beside the target, then rename it into place."""
+        path = self.path(embedder_id, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(vec, dtype=np.float32), allow_pickle=False)
+        payload = buffer.getvalue()
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+
+
+def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache | None = None,
+                 chunk_size: int = 32, progress: bool = True, desc: str = "embedding") -> np.ndarray:
+    """Embed ``seqs`` through the cache: only missing sequences are computed, each chunk stored as it finishes.
+
+    Duplicated sequences are embedded once. Rows come back in input order.
+    """
+    cache = cache or EmbeddingCache()
+    norm = [normalize_sequence(s) for s in seqs]
+    keys = [rna_id(s) for s in norm]
+    unique = dict(zip(keys, norm))
+    found: dict[str, np.ndarray] = {}
+    for key in unique:
+        vec = cache.get(embedder.id, key, embedder.dim)
+        if vec is not None:
+            found[key] = vec
+    missing = [key for key in unique if key not in found]
+    total_nt = sum(len(unique[k]) for k in missing)
+    with tqdm(total=len(missing), desc=f"{desc} [{embedder.id}]", unit="seq", disable=not progress or not missing,
+              postfix={"cached": len(found), "nt": total_nt}) as bar:
+        for start in range(0, len(missing), chunk_size):
+            chunk = missing[start:start + chunk_size]
+            vectors = embedder.embed([unique[k] for k in chunk])
+            for key, vec in zip(chunk, vectors):
+                cache.put(embedder.id, key, vec)
+                found[key] = vec
+            bar.update(len(chunk))
+    out = np.empty((len(keys), embedder.dim), dtype=np.float32)
+    for row, key in enumerate(keys):
+        out[row] = found[key]
+    return out

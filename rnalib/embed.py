@@ -1,0 +1,260 @@
+"""Embedders: a list of sequences in, an (n, d) float32 array out, and an id naming settings and weights.
+
+- ``kmer``: normalised k-mer spectrum (numpy only; the offline default).
+- ``rnafm``: RNA-FM through the ``rna-fm`` package; last-layer token representations, mean and max pooled
+  over real nucleotides only (never BOS, EOS or padding).
+- ``auto``: ``rnafm`` when weights are found, else ``kmer``; the choice and its reason are reported.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .data import normalize_sequence, sha256_file
+
+WEIGHTS_ENV = "RNALIB_RNAFM_WEIGHTS"
+RNAFM_WINDOW = 1022
+"""Longest sequence RNA-FM takes: 1,024 learned positions minus BOS and EOS."""
+
+
+class Embedder(ABC):
+    """A sequence embedder: ``embed`` maps sequences to an (n, dim) float32 array."""
+
+    dim: int
+
+    @property
+    @abstractmethod
+    def id(self) -> str:
+        """Names the embedder, its settings and its weights' checksum (the embedding cache key)."""
+
+    @abstractmethod
+    def embed(self, seqs: Sequence[str]) -> np.ndarray:
+        """Embed normalised sequences; row i belongs to ``seqs[i]``."""
+
+
+# --------------------------------------------------------------------------- k-mer spectrum
+
+_CODES = np.full(256, -1, dtype=np.int64)
+for _i, _c in enumerate("ACGU"):
+    _CODES[ord(_c)] = _i
+
+
+def kmer_spectrum(seq: str, k: int) -> np.ndarray:
+    """Frequencies of the 4**k k-mers over ACGU (windows holding another letter are skipped)."""
+    codes = _CODES[np.frombuffer(normalize_sequence(seq).encode(), dtype=np.uint8)]
+    n_windows = len(codes) - k + 1
+    counts = np.zeros(4**k, dtype=np.float64)
+    if n_windows <= 0:
+        return counts.astype(np.float32)
+    invalid = np.concatenate([[0], np.cumsum(codes < 0)])
+    valid = (invalid[k:] - invalid[:-k]) == 0
+    clean = np.where(codes < 0, 0, codes)
+    index = np.zeros(n_windows, dtype=np.int64)
+    for offset in range(k):
+        index = index * 4 + clean[offset:offset + n_windows]
+    counts += np.bincount(index[valid], minlength=4**k)
+    total = counts.sum()
+    return (counts / total if total else counts).astype(np.float32)
+
+
+def kmer_names(k: int) -> list[str]:
+    """Column names of ``kmer_spectrum(·, k)`` in order (A, C, G, U lexicographic)."""
+    return ["".join(p) for p in product("ACGU", repeat=k)]
+
+
+class KmerEmbedder(Embedder):
+    """Concatenated normalised k-mer spectra for k = k_min..k_max."""
+
+    def __init__(self, k_min: int = 1, k_max: int = 5):
+        if not 1 <= k_min <= k_max <= 8:
+            raise ValueError(f"k-mer sizes must satisfy 1 <= k_min <= k_max <= 8, got {k_min}..{k_max}")
+        self.ks = tuple(range(k_min, k_max + 1))
+        self.dim = sum(4**k for k in self.ks)
+
+    @property
+    def id(self) -> str:
+        return f"kmer-k{self.ks[0]}-{self.ks[-1]}-freq-v1"
+
+    def embed(self, seqs: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(seqs), self.dim), dtype=np.float32)
+        for row, seq in enumerate(seqs):
+            out[row] = np.concatenate([kmer_spectrum(seq, k) for k in self.ks])
+        return out
+
+
+# --------------------------------------------------------------------------- RNA-FM
+
+RNAFM_T12 = dict(layers=12, embed_dim=640, ffn_embed_dim=5120, attention_heads=20, max_positions=1024)
+"""The published RNA-FM architecture (12 layers, 640-d, 20 heads)."""
+
+
+def load_rnafm_checkpoint(path: str | Path):
+    """Load an RNA-FM checkpoint (``{"args": Namespace, "model": state_dict}``) without running pickled code.
+
+    ``torch.load(weights_only=True)`` with ``argparse.Namespace`` allow-listed, then rna-fm's own state-dict
+    upgrade and model construction. Returns ``(model, alphabet)`` in eval mode.
+    """
+    import torch
+    from fm.pretrained import load_model_and_alphabet_core
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: RNA-FM weights not found")
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        try:
+            data = torch.load(str(path), map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"{path}: not a loadable RNA-FM checkpoint ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not {"args", "model"} <= set(data):
+        raise ValueError(f"{path}: expected a dict with 'args' and 'model' (the RNA-FM checkpoint format)")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Regression weights not found")
+        model, alphabet = load_model_and_alphabet_core("rna-fm", data, None, theme="rna")
+    return model.eval(), alphabet
+
+
+def download_rnafm():
+    """Online only: rna-fm's own download of RNA-FM_pretrained.pth into torch's hub folder, loaded safely."""
+    import torch
+
+    url = "https://proj.cse.cuhk.edu.hk/rnafm/api/download?filename=RNA-FM_pretrained.pth"
+    target = Path(torch.hub.get_dir()) / "checkpoints" / "RNA-FM_pretrained.pth"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target), progress=True)
+    return target
+
+
+def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
+    """Write a random-init RNA-FM checkpoint in the exact upstream format (fairseq-style args and keys).
+
+    ``arch`` overrides ``RNAFM_T12`` (e.g. ``layers=2, embed_dim=32`` for tests). Used by tests and benchmarks.
+    """
+    import torch
+    import fm
+
+    spec = {**RNAFM_T12, **arch}
+    alphabet = fm.Alphabet.from_architecture("roberta_large", theme="rna")
+    torch.manual_seed(seed)
+    model = fm.BioBertModel(argparse.Namespace(arch="roberta_large", emb_layer_norm_before=True, **spec), alphabet)
+    upstream = {}
+    for key, value in model.state_dict().items():
+        if key.startswith("contact_head.regression"):
+            continue  # like the released file: no contact-regression weights
+        prefix = "encoder." if key.startswith("lm_head.") else "encoder.sentence_encoder."
+        upstream[prefix + key] = value
+    args = argparse.Namespace(
+        arch="roberta_large", max_positions=spec["max_positions"],
+        encoder_layers=spec["layers"], encoder_embed_dim=spec["embed_dim"],
+        encoder_ffn_embed_dim=spec["ffn_embed_dim"], encoder_attention_heads=spec["attention_heads"],
+        dropout=0.1, attention_dropout=0.1, activation_dropout=0.0,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"args": args, "model": upstream}, str(path))
+    return path
+
+
+def pool_mean_max(reps, lengths):
+    """Mean and max over the real nucleotides of each row: token positions 1..length (BOS at 0).
+
+    ``reps``: (B, T, D) tensor; ``lengths``: (B,) tensor of nucleotide counts. Returns (B, 2D).
+    """
+    import torch
+
+    positions = torch.arange(reps.shape[1], device=reps.device)[None, :]
+    real = (positions >= 1) & (positions <= lengths[:, None].to(reps.device))
+    weights = real.unsqueeze(-1).to(reps.dtype)
+    mean = (reps * weights).sum(1) / lengths[:, None].to(reps.dtype)
+    maxed = reps.masked_fill(~real.unsqueeze(-1), float("-inf")).amax(1)
+    return torch.cat([mean, maxed], dim=1)
+
+
+class RnaFmEmbedder(Embedder):
+    """RNA-FM embeddings: last layer, mean + max over real nucleotides (2 × 640 = 1280-d for the T12 model)."""
+
+    def __init__(self, weights: str | Path | None = None, device: str | None = None, batch_size: int = 1):
+        import torch
+
+        path = Path(weights) if weights else (Path(os.environ[WEIGHTS_ENV]) if os.environ.get(WEIGHTS_ENV)
+                                              else download_rnafm())
+        self.weights = path
+        self.weights_sha256 = sha256_file(path)
+        self.model, self.alphabet = load_rnafm_checkpoint(path)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device)
+        self.layer = self.model.args.layers
+        self.dim = 2 * self.model.args.embed_dim
+        self.window = self.model.args.max_positions - 2
+        self.batch_size = batch_size
+        self.converter = self.alphabet.get_batch_converter()
+
+    @property
+    def id(self) -> str:
+        return f"rnafm-L{self.layer}-d{self.dim}-meanmax-{self.weights_sha256[:16]}"
+
+    def embed(self, seqs: Sequence[str]) -> np.ndarray:
+        import torch
+
+        seqs = [normalize_sequence(s) for s in seqs]
+        for i, s in enumerate(seqs):
+            if len(s) > self.window:
+                raise ValueError(f"sequence {i} has {len(s)} nt; RNA-FM takes at most {self.window} nt "
+                                 "(filter by length first; chunking of long sequences is not available yet)")
+        out = np.empty((len(seqs), self.dim), dtype=np.float32)
+        order = np.argsort([len(s) for s in seqs], kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                _, _, tokens = self.converter([("", seqs[r]) for r in rows])
+                reps = self.model(tokens.to(self.device), repr_layers=[self.layer])["representations"][self.layer]
+                lengths = torch.tensor([len(seqs[r]) for r in rows])
+                out[rows] = pool_mean_max(reps.float(), lengths).cpu().numpy()
+        return out
+
+
+# --------------------------------------------------------------------------- selection
+
+
+@dataclass(frozen=True)
+class EmbedderChoice:
+    """What was asked for, what is used, and why (shown in report headers and manifests)."""
+
+    requested: str
+    embedder: Embedder
+    reason: str
+
+    @property
+    def fallback(self) -> bool:
+        return self.requested == "auto" and isinstance(self.embedder, KmerEmbedder)
+
+    def as_dict(self) -> dict:
+        return {"requested": self.requested, "used": self.embedder.id, "fallback": self.fallback,
+                "reason": self.reason}
+
+
+def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_k: tuple[int, int] = (1, 5),
+                    device: str | None = None) -> EmbedderChoice:
+    """Build the embedder ``name`` (auto / kmer / rnafm); ``auto`` uses RNA-FM only when weights are found."""
+    weights = weights or os.environ.get(WEIGHTS_ENV) or None
+    if name == "kmer":
+        return EmbedderChoice(name, KmerEmbedder(*kmer_k), "k-mer spectrum requested")
+    if name == "rnafm":
+        source = f"weights {weights}" if weights else "weights downloaded by rna-fm"
+        return EmbedderChoice(name, RnaFmEmbedder(weights, device=device), f"RNA-FM requested ({source})")
+    if name == "auto":
+        if weights and Path(weights).is_file():
+            return EmbedderChoice(name, RnaFmEmbedder(weights, device=device), f"RNA-FM weights found at {weights}")
+        why = (f"RNA-FM weights not found at {weights}" if weights else
+               f"no RNA-FM weights given (parameter or {WEIGHTS_ENV})")
+        return EmbedderChoice(name, KmerEmbedder(*kmer_k), f"FALLBACK to the k-mer spectrum: {why}")
+    raise ValueError(f"unknown embedder {name!r} (choose auto, kmer or rnafm)")

@@ -1,0 +1,103 @@
+"""Run manifests and the results contract: ``reports/results/<study>/<variant>/`` holds ``metrics.json``,
+``predictions.csv.gz`` and ``manifest.json`` (git commit, parameters, data sha256, embedder, package versions,
+seed, wall time). A results folder is written whole or not at all.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import data
+
+PACKAGES = ("rnalib", "torch", "rna-fm", "numpy", "pandas", "scikit-learn", "networkx", "umap-learn", "matplotlib",
+            "seaborn", "papermill", "nbconvert", "pooch", "tqdm")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """HEAD commit of the checkout (``+dirty`` when tracked files changed), or 'unknown' outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that shape results (plus Python itself)."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def manifest(params: dict[str, Any], started: float, seed: int | None = None,
+             embedder: dict[str, Any] | None = None, weights_sha256: str | None = None,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to rerun and check a run. ``started`` is a ``time.time()`` taken at its start."""
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "parameters": params,
+        "seed": seed,
+        "embedder": embedder,
+        "weights_sha256": weights_sha256,
+        "data": data.used_files(),
+        "packages": package_versions(),
+        "platform": platform.platform(),
+        "wall_time_s": round(time.time() - started, 3),
+        **(extra or {}),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Pretty, deterministic JSON (numpy scalars and paths allowed)."""
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def write_results(root: str | Path, study: str, variant: str, metrics: dict[str, Any],
+                  predictions: pd.DataFrame, run_manifest: dict[str, Any],
+                  extra_tables: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write one run's results folder atomically (staged beside the target, then renamed into place)."""
+    target = Path(root) / "results" / study / variant
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{variant}.{uuid.uuid4().hex}.partial"
+    staging.mkdir()
+    try:
+        write_json(staging / "metrics.json", metrics)
+        predictions.to_csv(staging / "predictions.csv.gz", index=False)
+        for name, table in (extra_tables or {}).items():
+            table.to_csv(staging / f"{name}.csv.gz", index=False)
+        write_json(staging / "manifest.json", run_manifest)
+        if target.exists():
+            old = target.parent / f".{variant}.{uuid.uuid4().hex}.old"
+            target.rename(old)
+            shutil.rmtree(old)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,26 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from rnalib import data
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def bundled_data():
+    """Tests on the real bundled files need RNALIB_DATA_DIR (CI points it at ../shared/data)."""
+    root = os.environ.get(data.DATA_ENV)
+    if not root or not Path(root).is_dir():
+        pytest.skip(f"{data.DATA_ENV} is not set to the bundled data folder")
+    return Path(root)
+
+
+@pytest.fixture
+def isolated_env(tmp_path, monkeypatch):
+    """No local data folder, no mirror, a private cache: resolution must download or fail."""
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.delenv(data.MIRROR_ENV, raising=False)
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path
