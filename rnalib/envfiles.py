@@ -42,7 +42,7 @@ def environment_pins(path: Path) -> tuple[str, dict[str, str]]:
     spec = yaml.safe_load(Path(path).read_text())
     python = next((d for d in spec["dependencies"] if isinstance(d, str) and d.startswith("python")), "")
     pip = next((d["pip"] for d in spec["dependencies"] if isinstance(d, dict) and "pip" in d), [])
-    return python, parse_pins(pip, str(path))
+    return python, parse_pins([line for line in pip if not line.startswith("-")], str(path))  # skip "-e ."
 
 
 def write_environment_yml(pins: dict[str, str], path: Path, python: str = "3.11") -> None:

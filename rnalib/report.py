@@ -77,11 +77,11 @@ def merged_parameters(entry: PlanEntry, root: Path = REPO_ROOT) -> dict[str, Any
 
 
 def select(plan: list[PlanEntry], only: str | None) -> list[PlanEntry]:
-    """Entries whose name or notebook matches the glob (or substring) ``only``."""
+    """Entries whose name or notebook stem matches the glob (or substring) ``only``."""
     if not only:
         return plan
     pattern = only if any(ch in only for ch in "*?[") else f"*{only}*"
-    return [e for e in plan if fnmatch.fnmatch(e.name, pattern) or fnmatch.fnmatch(e.notebook, pattern)]
+    return [e for e in plan if fnmatch.fnmatch(e.name, pattern) or fnmatch.fnmatch(Path(e.notebook).stem, pattern)]
 
 
 def notebook_tags(nb) -> dict[str, Any]:
@@ -99,6 +99,22 @@ def render_html(ipynb: Path, target: Path) -> None:
 
     body, _ = HTMLExporter(template_name="lab").from_filename(str(ipynb))
     target.write_text(body, encoding="utf-8")
+
+
+def failing_cell(notebook: Path, executed: Path) -> str:
+    """'cell N (`first line`)' for the cell holding the error; N counts the cells of the notebook as stored,
+    from 1 (the executed copy also holds papermill's injected-parameters and error-banner cells)."""
+    import nbformat
+
+    cells = nbformat.read(str(executed), as_version=4).cells
+    cell = next((c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+    if cell is None:
+        return "a cell"
+    original = nbformat.read(str(notebook), as_version=4).cells
+    position = next((i for i, c in enumerate(original) if c.get("id") == cell.get("id")), None)
+    where = f"cell {position + 1}" if position is not None else "the injected-parameters cell"
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return f"{where} (`{first[:60]}`)"
 
 
 def run_entry(entry: PlanEntry, kernel: str, out_dir: Path, root: Path = REPO_ROOT) -> RunRecord:
@@ -120,8 +136,9 @@ def run_entry(entry: PlanEntry, kernel: str, out_dir: Path, root: Path = REPO_RO
         record.status = "ok"
     except PapermillExecutionError as exc:
         record.status = "failed"
-        record.error = f"{entry.notebook}: cell {exc.cell_index} (execution count {exc.exec_count}) raised " \
-                       f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
+        evalue = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        record.error = f"{entry.notebook}: {failing_cell(notebook, executed)} raised " \
+                       f"{exc.ename}: {evalue}"
         error = ReportError(record.error)
     record.wall_s = round(time.time() - start, 1)
     if executed.is_file():

@@ -66,8 +66,11 @@ def test_parse_fasta_errors(text, parts):
 
 def test_fasta_duplicates_reported_not_merged():
     text = FASTA + ">0100000,ACCNUM:NM_1,Gene_ID:9,Gene_Name:Z\nGGGGCCCC\n"
-    with pytest.warns(data.DataWarning, match="duplicated accession"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         frame = data.parse_dm3loc_fasta(text, "f.fa")
+    messages = [str(w.message) for w in caught if w.category is data.DataWarning]
+    assert len(messages) == 2 and "1 duplicated accession" in messages[0] and "1 duplicated sequence" in messages[1]
     assert len(frame) == 4
     assert frame.attrs["duplicates"] == {"accession": 1, "sequence": 1}
 

@@ -1,0 +1,39 @@
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from rnalib import results
+
+
+def test_write_results_contract(tmp_path):
+    started = time.time()
+    manifest = results.manifest({"config": "Baseline"}, started, seed=7, embedder={"used": "kmer-k1-5-freq-v1"})
+    for key in ("git_commit", "parameters", "seed", "embedder", "data", "packages", "wall_time_s", "created"):
+        assert key in manifest
+    assert manifest["packages"]["torch"].startswith("2.13.0") and manifest["seed"] == 7
+    preds = pd.DataFrame({"rna_x_id": ["a"], "rna_y_id": ["b"], "label": [1], "prob": [0.9], "role": ["test"]})
+    folder = results.write_results(tmp_path, "interactions", "Baseline__C1", {"auroc": 0.5}, preds, manifest)
+    assert folder == tmp_path / "results" / "interactions" / "Baseline__C1"
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "metrics.json", "predictions.csv.gz"]
+    assert json.loads((folder / "metrics.json").read_text()) == {"auroc": 0.5}
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "predictions.csv.gz"), preds)
+    # rewriting replaces the folder whole
+    results.write_results(tmp_path, "interactions", "Baseline__C1", {"auroc": 0.7}, preds, manifest)
+    assert json.loads((folder / "metrics.json").read_text()) == {"auroc": 0.7}
+    assert [p.name for p in folder.parent.iterdir()] == ["Baseline__C1"]
+
+
+def test_failed_write_leaves_nothing_half(tmp_path):
+    class Broken(pd.DataFrame):
+        def to_csv(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        results.write_results(tmp_path, "s", "v", {"x": 1}, Broken({"a": [1]}), {})
+    assert list((tmp_path / "results" / "s").iterdir()) == []
+
+
+def test_git_commit_outside_repository(tmp_path):
+    assert results.git_commit(tmp_path) == "unknown"
