@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -80,8 +80,12 @@ def write_json(path: Path, payload: Any) -> None:
 
 def write_results(root: str | Path, study: str, variant: str, metrics: dict[str, Any],
                   predictions: pd.DataFrame, run_manifest: dict[str, Any],
-                  extra_tables: dict[str, pd.DataFrame] | None = None) -> Path:
-    """Write one run's results folder atomically (staged beside the target, then renamed into place)."""
+                  extra_tables: dict[str, pd.DataFrame] | None = None,
+                  extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Write one run's results folder atomically (staged beside the target, then renamed into place).
+
+    ``extra_tables`` become ``<name>.csv.gz``; ``extra_files`` maps a file name to a function writing it.
+    """
     target = Path(root) / "results" / study / variant
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{variant}.{uuid.uuid4().hex}.partial"
@@ -91,6 +95,8 @@ def write_results(root: str | Path, study: str, variant: str, metrics: dict[str,
         predictions.to_csv(staging / "predictions.csv.gz", index=False)
         for name, table in (extra_tables or {}).items():
             table.to_csv(staging / f"{name}.csv.gz", index=False)
+        for name, writer in (extra_files or {}).items():
+            writer(staging / name)
         write_json(staging / "manifest.json", run_manifest)
         if target.exists():
             old = target.parent / f".{variant}.{uuid.uuid4().hex}.old"

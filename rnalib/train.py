@@ -1,0 +1,154 @@
+"""Training of the pair classifier: Adam + BCE, linear warmup then cosine annealing to a floor (torch
+schedulers, stepped per epoch), mini-batches with a fixed positive share, early stopping on validation loss."""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+from torch.utils.data import Sampler
+from tqdm import tqdm
+
+from .models import PairMLP
+
+
+@dataclass
+class TrainConfig:
+    """One configuration of the paper's Table 2, plus the schedule's shared settings."""
+
+    layers: int = 4
+    width: int = 1024
+    dropout: float = 0.2
+    lr: float = 5e-4
+    batch_size: int = 512
+    warmup_epochs: int = 4
+    max_epochs: int = 100
+    patience: int = 10
+    min_lr: float = 5e-5
+    pos_fraction: float = 0.3
+    seed: int = 0
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, warmup_epochs: int, max_epochs: int,
+                   min_lr: float) -> torch.optim.lr_scheduler.LRScheduler:
+    """Linear warmup from lr/(warmup+1) to lr over ``warmup_epochs``, then cosine down to ``min_lr`` at
+    ``max_epochs``. Step once per epoch."""
+    cosine = CosineAnnealingLR(optimizer, T_max=max(1, max_epochs - warmup_epochs), eta_min=min_lr)
+    if warmup_epochs <= 0:
+        return cosine
+    warmup = LinearLR(optimizer, start_factor=1 / (warmup_epochs + 1), end_factor=1.0, total_iters=warmup_epochs)
+    return SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_epochs])
+
+
+class BalancedBatchSampler(Sampler[list[int]]):
+    """Batches with a fixed share of positives (the rest negatives), e.g. 30% / 70%.
+
+    An epoch passes over every negative once; positives are reshuffled and reused as often as needed.
+    """
+
+    def __init__(self, labels: np.ndarray, batch_size: int, pos_fraction: float = 0.3,
+                 generator: torch.Generator | None = None):
+        labels = np.asarray(labels)
+        self.pos = torch.as_tensor(np.flatnonzero(labels == 1))
+        self.neg = torch.as_tensor(np.flatnonzero(labels == 0))
+        if not len(self.pos) or not len(self.neg):
+            raise ValueError("balanced batches need both positive and negative examples")
+        self.n_pos = max(1, int(round(batch_size * pos_fraction)))
+        self.n_neg = max(1, batch_size - self.n_pos)
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.neg) / self.n_neg)
+
+    def __iter__(self):
+        neg = self.neg[torch.randperm(len(self.neg), generator=self.generator)]
+        needed = len(self) * self.n_pos
+        reps = math.ceil(needed / len(self.pos))
+        pos = torch.cat([self.pos[torch.randperm(len(self.pos), generator=self.generator)] for _ in range(reps)])
+        for b in range(len(self)):
+            batch = torch.cat([pos[b * self.n_pos:(b + 1) * self.n_pos], neg[b * self.n_neg:(b + 1) * self.n_neg]])
+            yield batch.tolist()
+
+
+class EarlyStopping:
+    """Stop after ``patience`` epochs without a lower validation loss; keeps the best weights."""
+
+    def __init__(self, patience: int = 10):
+        self.patience, self.best_loss, self.best_epoch, self.best_state, self.bad = patience, math.inf, -1, None, 0
+
+    def step(self, epoch: int, val_loss: float, model: nn.Module) -> bool:
+        """Record an epoch; True when training should stop."""
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch, self.bad = val_loss, epoch, 0
+            self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 8192) -> float:
+    model.eval()
+    total = 0.0
+    with torch.inference_mode():
+        for s in range(0, len(x), chunk):
+            total += nn.functional.binary_cross_entropy_with_logits(model(x[s:s + chunk]), y[s:s + chunk],
+                                                                    reduction="sum").item()
+    return total / len(x)
+
+
+def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                     cfg: TrainConfig, progress: bool = True) -> tuple[PairMLP, pd.DataFrame, int]:
+    """Train ``PairMLP`` and return it with the best validation-loss weights, the per-epoch history
+    (train_loss, val_loss, lr) and the best epoch."""
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    model = PairMLP(x_train.shape[1], cfg.layers, cfg.width, cfg.dropout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    scheduler = make_scheduler(optimizer, cfg.warmup_epochs, cfg.max_epochs, cfg.min_lr)
+    sampler = BalancedBatchSampler(y_train, cfg.batch_size, cfg.pos_fraction, generator)
+    xt, yt = torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.float32)
+    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    stopper, history = EarlyStopping(cfg.patience), []
+    loss_fn = nn.BCEWithLogitsLoss()
+    for epoch in tqdm(range(cfg.max_epochs), desc="epochs", disable=not progress):
+        model.train()
+        lr, running, seen = optimizer.param_groups[0]["lr"], 0.0, 0
+        for batch in sampler:
+            optimizer.zero_grad()
+            loss = loss_fn(model(xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+            running, seen = running + loss.item() * len(batch), seen + len(batch)
+        scheduler.step()
+        val_loss = _loss(model, xv, yv)
+        history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val_loss, "lr": lr})
+        if stopper.step(epoch, val_loss, model):
+            break
+    stopper.restore(model)
+    model.eval()
+    return model, pd.DataFrame(history), stopper.best_epoch
+
+
+def predict_proba(model: PairMLP, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Sigmoid probabilities, in eval mode."""
+    model.eval()
+    with torch.inference_mode():
+        xs = torch.as_tensor(x, dtype=torch.float32)
+        return torch.cat([torch.sigmoid(model(xs[s:s + chunk])) for s in range(0, len(xs), chunk)]).numpy()
+
+
+def penultimate(model: PairMLP, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Last hidden layer activations, in eval mode."""
+    model.eval()
+    with torch.inference_mode():
+        xs = torch.as_tensor(x, dtype=torch.float32)
+        return torch.cat([model.penultimate(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]).numpy()

@@ -1,0 +1,71 @@
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnalib import data, embed, interactions
+from rnalib.cache import EmbeddingCache
+from rnalib.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def seed_csv(tmp_path_factory):
+    """A small lncRNA–pseudo file in the seed's schema (interacting pairs only, as the paper's CSV)."""
+    rng = np.random.default_rng(0)
+    lnc = ["".join(rng.choice(list("ACGT"), rng.integers(60, 120))) for _ in range(14)]
+    pseudo = ["".join(rng.choice(list("ACGT"), rng.integers(60, 120))) for _ in range(30)]
+    rows = [(lnc[i], pseudo[j], "lncRNA", "pseudo") for i in range(14) for j in rng.choice(30, 6, replace=False)]
+    rows.append(("A" * 1100, pseudo[0], "lncRNA", "pseudo"))  # removed by the length filter
+    path = tmp_path_factory.mktemp("seed") / "lncrna_pseudo.csv"
+    pd.DataFrame(rows, columns=list(data.SEED_COLUMNS)).assign(Category_Couple="lncRNA-pseudo").to_csv(path,
+                                                                                                      index=False)
+    return path
+
+
+def run(path, cache_dir, protocol="C1"):
+    pairs = data.load_interactions(path)
+    cfg = TrainConfig(layers=2, width=16, dropout=0.1, lr=1e-3, batch_size=64, warmup_epochs=1, max_epochs=3,
+                      seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 2)), cfg, protocol,
+                                             ratio=3, n_boot=10, workers=2, cache=EmbeddingCache(cache_dir),
+                                             progress=False)
+
+
+def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
+    first = run(seed_csv, tmp_path / "cache")
+    second = run(seed_csv, tmp_path / "cache")
+    assert json.dumps(first.metrics, sort_keys=True) == json.dumps(second.metrics, sort_keys=True)
+    counts = first.metrics["counts"]
+    assert counts["unique_positive_pairs"] == 14 * 6  # the 1,100-nt pair is filtered out
+    assert counts["train"]["negatives"] == 3 * counts["train"]["positives"]
+    assert set(first.metrics["models"]) == {"model", "logistic_regression", "degree_only", "all_negative"}
+    test = first.metrics["models"]["all_negative"]["test"]
+    orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
+    assert test["accuracy"]["value"] == pytest.approx(1 - orig_test.label.mean())
+    assert first.metrics["all_negative_accuracy_floor"] == 0.75
+    assert set(first.predictions.role) == {"val", "test"}
+    assert first.features.shape[1] == 2 * (4 + 16)
+
+
+def test_saved_run_follows_the_contract_and_reloads(seed_csv, tmp_path):
+    result = run(seed_csv, tmp_path / "cache", protocol="C3")
+    folder = interactions.save_run(result, tmp_path / "reports", "Tiny__C3", "Tiny")
+    assert {p.name for p in folder.iterdir()} == {"metrics.json", "predictions.csv.gz", "manifest.json",
+                                                  "split.csv.gz", "history.csv.gz", "model.pt"}
+    preds = pd.read_csv(folder / "predictions.csv.gz")
+    assert {"rna_x_id", "rna_y_id", "label", "prob", "role"} <= set(preds.columns)
+    split = pd.read_csv(folder / "split.csv.gz")
+    assert {"rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative"} <= set(split.columns)
+    assert set(split.role) == {"train", "val", "test"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["parameters"]["protocol"] == "C3" and manifest["embedder"]["used"] == "kmer-k1-2-freq-v1"
+    model, scaler = interactions.load_model(folder)
+    test = (result.dataset.role == "test").to_numpy()
+    np.testing.assert_allclose(
+        interactions.predict_proba(model, scaler.transform(result.features[test]).astype(np.float32)),
+        result.predictions.loc[result.predictions.role == "test", "prob"].to_numpy(), rtol=1e-5)
+    assert interactions.latent(model, scaler, result.features[:3]).shape == (3, 16)
