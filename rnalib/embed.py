@@ -258,3 +258,17 @@ def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_
                f"no RNA-FM weights given (parameter or {WEIGHTS_ENV})")
         return EmbedderChoice(name, KmerEmbedder(*kmer_k), f"FALLBACK to the k-mer spectrum: {why}")
     raise ValueError(f"unknown embedder {name!r} (choose auto, kmer or rnafm)")
+
+
+def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device: str | None = None) -> Embedder:
+    """Rebuild the embedder a saved run used, from its id; RNA-FM weights must match the id's checksum."""
+    if embedder_id.startswith("kmer-"):
+        k_min, k_max = embedder_id.split("-")[1][1:], embedder_id.split("-")[2]
+        built: Embedder = KmerEmbedder(int(k_min), int(k_max))
+    elif embedder_id.startswith("rnafm-"):
+        built = RnaFmEmbedder(weights, device=device)
+    else:
+        raise ValueError(f"unknown embedder id {embedder_id!r}")
+    if built.id != embedder_id:
+        raise ValueError(f"embedder id {embedder_id!r} cannot be rebuilt: got {built.id!r} (other weights?)")
+    return built

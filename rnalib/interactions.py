@@ -7,6 +7,7 @@ way — every augmented copy — is reported too (``test_augmented``).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import data, metrics, models, results, sampling
 from .cache import EmbeddingCache, embed_cached
-from .embed import EmbedderChoice
+from .embed import Embedder, EmbedderChoice
 from .train import TrainConfig, penultimate, predict_proba, train_classifier
 
 BASELINES = ("logistic_regression", "degree_only", "all_negative")
@@ -39,12 +40,12 @@ class InteractionRun:
     started: float
 
 
-def pair_features(dataset: pd.DataFrame, choice: EmbedderChoice, cache: EmbeddingCache | None = None,
+def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
                   progress: bool = True) -> np.ndarray:
     """Concatenated per-RNA embeddings [emb(x), emb(y)]; every distinct sequence (reversed ones included) is
     embedded once, through the cache."""
     seqs = pd.unique(pd.concat([dataset["seq_x"], dataset["seq_y"]], ignore_index=True))
-    vectors = embed_cached(choice.embedder, list(seqs), cache, progress=progress, desc="RNAs")
+    vectors = embed_cached(embedder, list(seqs), cache, progress=progress, desc="RNAs")
     row = {s: i for i, s in enumerate(seqs)}
     return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
 
@@ -74,16 +75,20 @@ def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
 def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainConfig, protocol: str = "C1",
                      weighting: str = "uniform", ratio: int = 20, reverse: bool = True, max_len: int = 1022,
                      max_pairs: int | None = None, workers: int = 10, n_boot: int = 200,
-                     cache: EmbeddingCache | None = None, progress: bool = True) -> InteractionRun:
-    """Run one configuration under one protocol; baselines see exactly the same splits, negatives and features."""
+                     cache: EmbeddingCache | None = None, progress: bool = True,
+                     pairs_csv: str | None = None) -> InteractionRun:
+    """Run one configuration under one protocol; baselines see exactly the same splits, negatives and features.
+
+    ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt.
+    """
     started = time.time()
     seed = config.seed
-    params = {"protocol": protocol, "weighting": weighting, "ratio": ratio, "reverse": reverse, "max_len": max_len,
+    params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio, "reverse": reverse, "max_len": max_len,
               "max_pairs": max_pairs, "workers": workers, "n_boot": n_boot, "config": asdict(config),
               "embedder": choice.as_dict()}
     positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, seed)
     dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=seed, workers=workers)
-    features = pair_features(dataset, choice, cache, progress)
+    features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
     original = (dataset["augmentation"] == "original").to_numpy()
     train, val, test = role == "train", role == "val", role == "test"
@@ -150,3 +155,68 @@ def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:
 def latent(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
     """Penultimate-layer activations for raw pair features."""
     return penultimate(model, scaler.transform(features).astype(np.float32))
+
+
+def metrics_frame(summary: dict) -> pd.DataFrame:
+    """Long table of one run's test metrics: model, metric, value, ci_low, ci_high (+ variant/config/protocol)."""
+    rows = [{"model": model, "metric": metric, **stats}
+            for model, block in summary["models"].items() for metric, stats in block["test"].items()]
+    frame = pd.DataFrame(rows)
+    for key in ("variant", "config", "protocol", "weighting"):
+        frame.insert(0, key, summary.get(key))
+    return frame
+
+
+def load_results(root: str | Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+    """Every saved study-A run under ``<root>/results/interactions``: summaries, long metrics, histories."""
+    base = Path(root) / "results" / "interactions"
+    summaries, frames, histories = [], [], []
+    for folder in sorted(p for p in base.glob("*") if (p / "metrics.json").is_file()):
+        summary = json.loads((folder / "metrics.json").read_text())
+        summary["manifest"] = json.loads((folder / "manifest.json").read_text())
+        summary["folder"] = str(folder)
+        summaries.append(summary)
+        frames.append(metrics_frame(summary))
+        history = pd.read_csv(folder / "history.csv.gz")
+        history["variant"], history["config"], history["protocol"] = (summary["variant"], summary["config"],
+                                                                       summary["protocol"])
+        histories.append(history)
+    if not summaries:
+        return [], pd.DataFrame(), pd.DataFrame()
+    return summaries, pd.concat(frames, ignore_index=True), pd.concat(histories, ignore_index=True)
+
+
+def config_table(summaries: list[dict]) -> pd.DataFrame:
+    """The paper's Table 2 as run: one row per configuration."""
+    rows = {}
+    for s in summaries:
+        c = s["manifest"]["parameters"]["config"]
+        rows[s["config"]] = {"hidden layers": c["layers"], "width": c["width"], "dropout": c["dropout"],
+                             "learning rate": c["lr"], "batch size": c["batch_size"], "warmup epochs": c["warmup_epochs"]}
+    return pd.DataFrame(rows).T.rename_axis("configuration")
+
+
+def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Recreate a saved run's split (same parameters and seed) and check it equals the saved ``split.csv.gz``."""
+    params = json.loads((Path(folder) / "manifest.json").read_text())["parameters"]
+    positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"],
+                                               params["config"]["seed"])
+    dataset = sampling.build_dataset(positives, params["protocol"], params["ratio"], params["weighting"],
+                                     params["reverse"], seed=params["config"]["seed"], workers=params["workers"])
+    saved = pd.read_csv(Path(folder) / "split.csv.gz")
+    if not (saved["rna_x_id"].equals(dataset["id_x"]) and saved["rna_y_id"].equals(dataset["id_y"])):
+        raise ValueError(f"{folder}: the rebuilt split differs from split.csv.gz (other data or code version)")
+    return dataset
+
+
+def probabilities(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
+    """Predicted interaction probabilities for raw pair features."""
+    return predict_proba(model, scaler.transform(features).astype(np.float32))
+
+
+def embedder_summary(summaries: list[dict]) -> dict:
+    """One header entry for the embedders behind a set of runs (a fallback in any run is flagged)."""
+    used = sorted({s["manifest"]["embedder"]["used"] for s in summaries})
+    fallback = any(s["manifest"]["embedder"]["fallback"] for s in summaries)
+    reasons = sorted({s["manifest"]["embedder"]["reason"] for s in summaries})
+    return {"used": ", ".join(used) or "none", "fallback": fallback, "reason": "; ".join(reasons)}

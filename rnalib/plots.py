@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import networkx as nx
 import pandas as pd
 import seaborn as sns
@@ -92,5 +93,82 @@ def length_histogram(lengths: pd.Series, title: str, marks: dict[str, float] | N
     if marks:
         ax.legend()
     ax.set(title=title, xlabel="length (nt, log scale)", ylabel="sequences")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: pd.DataFrame, col: str | None = None) -> plt.Figure:
+    """Per-epoch train / validation loss and learning rate (one line per ``variant`` when several runs)."""
+    hue = "variant" if "variant" in history and history["variant"].nunique() > 1 else None
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    for ax, y, title in zip(axes, ("train_loss", "val_loss", "lr"), ("train loss", "validation loss", "learning rate")):
+        sns.lineplot(history, x="epoch", y=y, hue=hue, ax=ax, palette=PALETTE if hue else None, legend=ax is axes[-1])
+        ax.set(title=title, ylabel="")
+    if hue:
+        sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_grid(matrices: dict[tuple[str, str], list[list[float]]]) -> plt.Figure:
+    """Normalised confusion matrices on a grid: keys are (row label, column label)."""
+    rows = sorted({r for r, _ in matrices})
+    cols = sorted({c for _, c in matrices})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.4 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            ax = axes[i][j]
+            if (r, c) in matrices:
+                sns.heatmap(matrices[(r, c)], annot=True, fmt=".2f", vmin=0, vmax=1, cbar=False, cmap="Blues", ax=ax,
+                            xticklabels=["pred 0", "pred 1"], yticklabels=["true 0", "true 1"])
+            else:
+                ax.axis("off")
+            ax.set_title(f"{r} · {c}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def metric_comparison(long: pd.DataFrame, x: str = "protocol", hue: str = "model",
+                      metrics: tuple[str, ...] = ("balanced_accuracy", "f1", "auroc", "auprc")) -> plt.Figure:
+    """Point estimates with their 95% intervals, one panel per metric."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
+    levels = sorted(long[hue].unique())
+    colours = dict(zip(levels, sns.color_palette(PALETTE, len(levels))))
+    xs = sorted(long[x].unique())
+    for ax, metric in zip(axes[0], metrics):
+        part = long[long["metric"] == metric]
+        for k, level in enumerate(levels):
+            sub = part[part[hue] == level].set_index(x).reindex(xs)
+            pos = np.arange(len(xs)) + (k - (len(levels) - 1) / 2) * 0.8 / max(len(levels), 1)
+            ax.errorbar(pos, sub["value"], yerr=[sub["value"] - sub["ci_low"], sub["ci_high"] - sub["value"]],
+                        fmt="o", ms=4, capsize=2, color=colours[level], label=level)
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set(title=metric, ylim=(-0.02, 1.02))
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def latent_panels(coords: np.ndarray, label: np.ndarray, prob: np.ndarray, train_coords: np.ndarray,
+                  degree: np.ndarray, title: str) -> plt.Figure:
+    """A 2-D map of test pairs four ways: true label, predicted probability, KDE density of the training
+    examples in the same map, and the pair's training degree (the shortcut diagnostic)."""
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
+    order = np.argsort(label)
+    sns.scatterplot(x=coords[order, 0], y=coords[order, 1], hue=np.asarray(label)[order], s=8, ax=axes[0],
+                    palette={0: "#bbbbbb", 1: "#d62728"}, linewidth=0)
+    axes[0].set_title("true label")
+    art = axes[1].scatter(coords[:, 0], coords[:, 1], c=prob, s=8, cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(art, ax=axes[1], label="predicted probability")
+    axes[1].set_title("predicted probability")
+    sns.kdeplot(x=train_coords[:, 0], y=train_coords[:, 1], fill=True, cmap="mako", ax=axes[2], levels=12, thresh=0.02)
+    axes[2].scatter(coords[:, 0], coords[:, 1], s=3, c="w", alpha=0.5)
+    axes[2].set_title("density of training examples (KDE)")
+    art = axes[3].scatter(coords[:, 0], coords[:, 1], c=np.log1p(degree), s=8, cmap="magma")
+    fig.colorbar(art, ax=axes[3], label="log(1 + training degree of x + y)")
+    axes[3].set_title("training degree (shortcut)")
+    for ax in axes:
+        ax.set(xticks=[], yticks=[])
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

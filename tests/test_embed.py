@@ -130,3 +130,14 @@ def test_select_embedder(monkeypatch, tiny_checkpoint, tmp_path):
     assert str(tiny_checkpoint) in found.reason
     with pytest.raises(ValueError, match="unknown embedder"):
         embed.select_embedder("bert")
+
+
+def test_embedder_from_id_roundtrip(tiny_checkpoint, tmp_path):
+    assert embed.embedder_from_id("kmer-k2-4-freq-v1").id == "kmer-k2-4-freq-v1"
+    rebuilt = embed.embedder_from_id(embed.RnaFmEmbedder(tiny_checkpoint, device="cpu").id, tiny_checkpoint, "cpu")
+    assert isinstance(rebuilt, embed.RnaFmEmbedder)
+    other = embed.random_rnafm_checkpoint(tmp_path / "other.pth", seed=9, **TINY)
+    with pytest.raises(ValueError, match="cannot be rebuilt"):
+        embed.embedder_from_id(rebuilt.id, other, "cpu")
+    with pytest.raises(ValueError, match="unknown embedder id"):
+        embed.embedder_from_id("bert-1")

@@ -51,7 +51,8 @@ def test_notebook_stored_clean(path):
 
 def test_plan_parameters_exist_in_notebooks():
     assert NOTEBOOKS, "no notebooks"
-    for entry in report.load_plan(REPO / "params" / "plan.yaml", root=REPO):
+    plans = [REPO / "params" / "plan.yaml", REPO / "params" / "plan_full.yaml"]
+    for entry in (e for plan in plans for e in report.load_plan(plan, root=REPO)):
         nb = nbformat.read(str(REPO / entry.notebook), as_version=4)
         tree = ast.parse(parameters_cell(nb)[0].source)
         declared = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
