@@ -3,11 +3,13 @@
 - ``kmer``: normalised k-mer spectrum (numpy only; the offline default).
 - ``rnafm``: RNA-FM through the ``rna-fm`` package; last-layer token representations, mean and max pooled
   over real nucleotides only (never BOS, EOS or padding).
+- ``rinalmo``: RiNALMo through multimolecule (optional extra); [CLS] or mean pooling.
 - ``auto``: ``rnafm`` when weights are found, else ``kmer``; the choice and its reason are reported.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import warnings
 from abc import ABC, abstractmethod
@@ -222,6 +224,105 @@ class RnaFmEmbedder(Embedder):
         return out
 
 
+# --------------------------------------------------------------------------- RiNALMo (optional extra)
+
+RINALMO_ENV = "RNALIB_RINALMO_WEIGHTS"
+RINALMO_HUB_ID = "multimolecule/rinalmo"
+
+
+def weights_checksum(folder: str | Path) -> str:
+    """sha256 over a model folder's weight files (safetensors or PyTorch bins), in name order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no .safetensors or .bin weight files")
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(bytes.fromhex(sha256_file(path)))
+    return digest.hexdigest()
+
+
+class RinalmoEmbedder(Embedder):
+    """RiNALMo through multimolecule (``pip install rnalib[rinalmo]``): the [CLS] token (the LOCAS paper) or
+    the mean over real nucleotides of the last hidden layer.
+
+    ``weights``: a local model folder (``save_pretrained`` layout) or, online, a hub id.
+    """
+
+    def __init__(self, weights: str | Path | None = None, pooling: str = "cls", device: str | None = None,
+                 batch_size: int = 8):
+        import torch
+
+        try:
+            import multimolecule  # noqa: F401  (registers the RiNALMo classes)
+            from multimolecule import RiNALMoModel, RnaTokenizer
+        except ImportError as exc:
+            raise ImportError("RiNALMo needs the optional extra: pip install 'rnalib[rinalmo]'") from exc
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"unknown pooling {pooling!r} (cls or mean)")
+        source = str(weights or os.environ.get(RINALMO_ENV) or RINALMO_HUB_ID)
+        if not Path(source).is_dir():
+            from huggingface_hub import snapshot_download
+
+            source = snapshot_download(source)
+        self.weights, self.pooling, self.batch_size = Path(source), pooling, batch_size
+        self.weights_sha256 = weights_checksum(source)
+        self.tokenizer = RnaTokenizer.from_pretrained(source)
+        self.model = RiNALMoModel.from_pretrained(source).eval()
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device)
+        self.dim = self.model.config.hidden_size
+        self.window = self.model.config.max_position_embeddings - 2
+
+    @property
+    def id(self) -> str:
+        return f"rinalmo-{self.pooling}-L{self.model.config.num_hidden_layers}-d{self.dim}-{self.weights_sha256[:16]}"
+
+    def embed(self, seqs: Sequence[str]) -> np.ndarray:
+        import torch
+
+        seqs = [normalize_sequence(s) for s in seqs]
+        for i, s in enumerate(seqs):
+            if len(s) > self.window:
+                raise ValueError(f"sequence {i} has {len(s)} nt; RiNALMo takes at most {self.window} nt "
+                                 "(choose a truncation strategy)")
+        out = np.empty((len(seqs), self.dim), dtype=np.float32)
+        order = np.argsort([len(s) for s in seqs], kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                enc = self.tokenizer([seqs[r] for r in rows], return_tensors="pt", padding=True)
+                enc = {k: v.to(self.device) for k, v in enc.items()}
+                hidden = self.model(**enc).last_hidden_state.float()
+                if self.pooling == "cls":
+                    pooled = hidden[:, 0]
+                else:
+                    lengths = torch.tensor([len(seqs[r]) for r in rows])
+                    pooled = pool_mean_max(hidden, lengths)[:, :self.dim]
+                out[rows] = pooled.cpu().numpy()
+        return out
+
+
+# --------------------------------------------------------------------------- long sequences
+
+TRUNCATIONS = ("none", "5prime", "3prime", "dm3loc")
+
+
+def truncate_sequence(seq: str, strategy: str, window: int) -> str:
+    """Fit a sequence into ``window`` nt: keep its 5′ end, its 3′ end, or DM3Loc's split (a quarter of the
+    window from the 5′ end and three quarters from the 3′ end: 1,000 + 3,000 nt for a 4,000-nt window)."""
+    if strategy not in TRUNCATIONS:
+        raise ValueError(f"unknown truncation {strategy!r} (choose {', '.join(TRUNCATIONS)})")
+    if strategy == "none" or len(seq) <= window:
+        return seq
+    if strategy == "5prime":
+        return seq[:window]
+    if strategy == "3prime":
+        return seq[-window:]
+    head = window // 4
+    return seq[:head] + seq[-(window - head):]
+
+
 # --------------------------------------------------------------------------- selection
 
 
@@ -243,8 +344,12 @@ class EmbedderChoice:
 
 
 def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_k: tuple[int, int] = (1, 5),
-                    device: str | None = None) -> EmbedderChoice:
-    """Build the embedder ``name`` (auto / kmer / rnafm); ``auto`` uses RNA-FM only when weights are found."""
+                    device: str | None = None, pooling: str = "cls") -> EmbedderChoice:
+    """Build the embedder ``name`` (auto / kmer / rnafm / rinalmo); ``auto`` uses RNA-FM only when weights are
+    found, else the k-mer spectrum (a reported fallback)."""
+    if name == "rinalmo":
+        source = weights or os.environ.get(RINALMO_ENV) or RINALMO_HUB_ID
+        return EmbedderChoice(name, RinalmoEmbedder(weights, pooling, device), f"RiNALMo requested ({source})")
     weights = weights or os.environ.get(WEIGHTS_ENV) or None
     if name == "kmer":
         return EmbedderChoice(name, KmerEmbedder(*kmer_k), "k-mer spectrum requested")
@@ -257,7 +362,7 @@ def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_
         why = (f"RNA-FM weights not found at {weights}" if weights else
                f"no RNA-FM weights given (parameter or {WEIGHTS_ENV})")
         return EmbedderChoice(name, KmerEmbedder(*kmer_k), f"FALLBACK to the k-mer spectrum: {why}")
-    raise ValueError(f"unknown embedder {name!r} (choose auto, kmer or rnafm)")
+    raise ValueError(f"unknown embedder {name!r} (choose auto, kmer, rnafm or rinalmo)")
 
 
 def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device: str | None = None) -> Embedder:
@@ -267,6 +372,8 @@ def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device
         built: Embedder = KmerEmbedder(int(k_min), int(k_max))
     elif embedder_id.startswith("rnafm-"):
         built = RnaFmEmbedder(weights, device=device)
+    elif embedder_id.startswith("rinalmo-"):
+        built = RinalmoEmbedder(weights, embedder_id.split("-")[1], device)
     else:
         raise ValueError(f"unknown embedder id {embedder_id!r}")
     if built.id != embedder_id:

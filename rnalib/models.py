@@ -49,3 +49,83 @@ def degree_scores(train_degrees: pd.Series, ids_x: pd.Series, ids_y: pd.Series) 
 def fit_logistic(x: np.ndarray, y: np.ndarray, seed: int = 0) -> LogisticRegression:
     """Logistic regression on the same (scaled) features as the network."""
     return LogisticRegression(max_iter=2000, random_state=seed).fit(x, y)
+
+
+# --------------------------------------------------------------------------- study B (LOCAS)
+
+
+class Encoder(nn.Module):
+    """LOCAS encoder: embedding → Linear(2048) → BatchNorm → ReLU → Dropout."""
+
+    def __init__(self, in_dim: int, dim: int = 2048, dropout: float = 0.2):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_dim, dim), nn.BatchNorm1d(dim), nn.ReLU(), nn.Dropout(dropout))
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ProjectionHead(nn.Module):
+    """2048 → 128, L2-normalised (the space the contrastive loss acts on)."""
+
+    def __init__(self, in_dim: int = 2048, hidden: int = 512, out_dim: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(self.net(h), dim=1)
+
+
+class MLDecoder(nn.Module):
+    """ML-Decoder head: learnable group queries attend to a memory of tokens by cross-attention (no
+    self-attention), then a group fully-connected layer gives the class logits.
+
+    The memory: the encoder's ``in_dim`` vector viewed as ``n_tokens`` tokens of ``in_dim / n_tokens`` features,
+    each projected to ``d_model`` with a learned position embedding. With a single pooled vector the memory
+    would be one token and attention would be trivially 1.
+    """
+
+    def __init__(self, in_dim: int = 2048, n_classes: int = 6, n_tokens: int = 16, d_model: int = 128,
+                 n_groups: int | None = None, heads: int = 4, ff_dim: int = 256, dropout: float = 0.1):
+        super().__init__()
+        if in_dim % n_tokens:
+            raise ValueError(f"in_dim {in_dim} is not divisible into {n_tokens} tokens")
+        n_groups = n_groups or n_classes
+        self.n_tokens, self.n_classes = n_tokens, n_classes
+        self.group_size = -(-n_classes // n_groups)
+        self.embed = nn.Linear(in_dim // n_tokens, d_model)
+        self.position = nn.Parameter(torch.zeros(n_tokens, d_model))
+        self.queries = nn.Parameter(torch.randn(n_groups, d_model) * 0.02)
+        self.norm_q, self.norm_ff = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(d_model, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, d_model))
+        self.group_weight = nn.Parameter(torch.randn(n_groups, d_model, self.group_size) * 0.02)
+        self.group_bias = nn.Parameter(torch.zeros(n_groups * self.group_size))
+        self.last_attention: torch.Tensor | None = None
+
+    def memory(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, in_dim) → (B, n_tokens, d_model)."""
+        return self.embed(h.view(h.shape[0], self.n_tokens, -1)) + self.position
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        mem = self.memory(h)
+        q = self.queries.unsqueeze(0).expand(h.shape[0], -1, -1)
+        attended, weights = self.attention(self.norm_q(q), mem, mem, need_weights=True)
+        self.last_attention = weights.detach()  # (B, groups, tokens)
+        x = q + attended
+        x = x + self.ff(self.norm_ff(x))
+        logits = torch.einsum("bgd,gdk->bgk", x, self.group_weight).flatten(1) + self.group_bias
+        return logits[:, :self.n_classes]
+
+
+def label_prior_scores(train_labels: np.ndarray, n: int) -> np.ndarray:
+    """Label-prior baseline: every sequence scored with the training frequency of each class."""
+    return np.tile(np.asarray(train_labels, dtype=float).mean(0), (n, 1))
+
+
+def fit_one_vs_rest(x: np.ndarray, y: np.ndarray, seed: int = 0):
+    """One-vs-rest logistic regression on the same (scaled) features."""
+    from sklearn.multiclass import OneVsRestClassifier
+
+    return OneVsRestClassifier(LogisticRegression(max_iter=1000, random_state=seed)).fit(x, y)

@@ -152,3 +152,124 @@ def penultimate(model: PairMLP, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
     with torch.inference_mode():
         xs = torch.as_tensor(x, dtype=torch.float32)
         return torch.cat([model.penultimate(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]).numpy()
+
+
+# --------------------------------------------------------------------------- study B (LOCAS)
+
+
+@dataclass
+class LocasConfig:
+    """Stage 1 (supervised contrastive) and stage 2 (ML-Decoder head) settings."""
+
+    encoder_dim: int = 2048
+    projection_dim: int = 128
+    dropout: float = 0.2
+    theta: float = 0.5
+    temperature: float = 0.1
+    scl_epochs: int = 10
+    scl_lr: float = 1e-3
+    head_epochs: int = 30
+    head_lr: float = 1e-3
+    batch_size: int = 256
+    patience: int = 5
+    loss: str = "bce"
+    n_tokens: int = 16
+    seed: int = 0
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator):
+    order = torch.randperm(n, generator=generator)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_contrastive(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, cfg: LocasConfig,
+                      progress: bool = True):
+    """Stage 1: encoder + projection trained with the multi-label supervised contrastive loss (Jaccard ≥ θ);
+    the weights with the lowest validation loss are kept. Returns (encoder, projection, history)."""
+    from .losses import multilabel_supcon_loss
+    from .models import Encoder, ProjectionHead
+
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    encoder = Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout)
+    projection = ProjectionHead(cfg.encoder_dim, out_dim=cfg.projection_dim)
+    both = nn.ModuleDict({"encoder": encoder, "projection": projection})
+    optimizer = torch.optim.Adam(both.parameters(), lr=cfg.scl_lr)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    stopper, history = EarlyStopping(cfg.patience), []
+    for epoch in tqdm(range(cfg.scl_epochs), desc="contrastive epochs", disable=not progress):
+        both.train()
+        running, seen = 0.0, 0
+        for batch in _batches(len(xt), cfg.batch_size, generator):
+            if len(batch) < 2:
+                continue
+            optimizer.zero_grad()
+            loss = multilabel_supcon_loss(projection(encoder(xt[batch])), yt[batch], cfg.theta, cfg.temperature)
+            loss.backward()
+            optimizer.step()
+            running, seen = running + loss.item() * len(batch), seen + len(batch)
+        both.eval()
+        with torch.inference_mode():
+            val = np.mean([multilabel_supcon_loss(projection(encoder(xv[b])), yv[b], cfg.theta, cfg.temperature).item()
+                           for b in _batches(len(xv), cfg.batch_size, torch.Generator().manual_seed(0))])
+        history.append({"epoch": epoch, "train_loss": running / max(seen, 1), "val_loss": float(val)})
+        if stopper.step(epoch, float(val), both):
+            break
+    stopper.restore(both)
+    both.eval()
+    return encoder, projection, pd.DataFrame(history)
+
+
+def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                   epochs: int, lr: float, batch_size: int, patience: int, loss_name: str = "bce", seed: int = 0,
+                   progress: bool = True) -> pd.DataFrame:
+    """Train ``module`` (inputs → class logits) with BCE or ASL and early stopping on validation loss; the best
+    weights are restored in place. Returns the per-epoch history."""
+    from .losses import classification_loss
+
+    loss_fn = classification_loss(loss_name)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=lr)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    stopper, history = EarlyStopping(patience), []
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
+        module.train()
+        running = 0.0
+        for batch in _batches(len(xt), batch_size, generator):
+            if len(batch) < 2:
+                continue
+            optimizer.zero_grad()
+            loss = loss_fn(module(xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * len(batch)
+        module.eval()
+        with torch.inference_mode():
+            val = loss_fn(module(xv), yv).item()
+        history.append({"epoch": epoch, "train_loss": running / len(xt), "val_loss": val})
+        if stopper.step(epoch, val, module):
+            break
+    stopper.restore(module)
+    module.eval()
+    return pd.DataFrame(history)
+
+
+def predict_sigmoid(module: nn.Module, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Sigmoid outputs of a multi-label module, in eval mode."""
+    module.eval()
+    with torch.inference_mode():
+        xs = torch.as_tensor(x, dtype=torch.float32)
+        return torch.cat([torch.sigmoid(module(xs[s:s + chunk])) for s in range(0, len(xs), chunk)]).numpy()
+
+
+def predict_raw(module: nn.Module, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """A module's raw outputs in eval mode under inference mode."""
+    module.eval()
+    with torch.inference_mode():
+        xs = torch.as_tensor(x, dtype=torch.float32)
+        return torch.cat([module(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]).numpy()

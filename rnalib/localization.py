@@ -1,0 +1,236 @@
+"""Study B end to end: LOCAS-style multi-label localization on DM3Loc's own five folds.
+
+Methods: ``scl`` (stage 1: encoder + projection with the multi-label supervised contrastive loss; stage 2: the
+frozen encoder feeds an ML-Decoder head), ``noscl`` (encoder + ML-Decoder trained directly with the
+classification loss), and the baselines ``label_prior`` and ``logistic_regression``. Each fold: scaler fit on
+train, early stopping on the fold's validation set, metrics on its test set with the fixed 0.5 threshold (the
+paper) and with per-class thresholds tuned on validation (max MCC).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from . import metrics, models, results
+from .cache import EmbeddingCache, embed_cached
+from .data import LOC_CLASSES
+from .embed import Embedder, EmbedderChoice, truncate_sequence
+from .losses import jaccard_matrix
+from .train import LocasConfig, fit_multilabel, predict_raw, predict_sigmoid, train_contrastive
+
+METHODS = ("scl", "noscl", "label_prior", "logistic_regression")
+PUBLISHED_MCC = {
+    # per-class MCC as printed in the LOCAS paper's comparison (Nucleus, Exosome, Cytosol, Ribosome, Membrane, ER)
+    "DM3Loc (published)": (0.386, 0.074, 0.287, 0.355, 0.312, 0.205),
+    "LOCAS (published)": (0.605, 0.501, 0.597, 0.421, 0.468, 0.000),
+}
+
+
+def label_matrix(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> np.ndarray:
+    """(n, classes) 0/1 matrix."""
+    return records[list(classes)].to_numpy(dtype=np.float32)
+
+
+def features(records: pd.DataFrame, embedder: Embedder, truncation: str = "none", window: int | None = None,
+             cache: EmbeddingCache | None = None, progress: bool = True) -> np.ndarray:
+    """Per-sequence embeddings through the cache, after the truncation strategy (for windowed models)."""
+    window = window or getattr(embedder, "window", None)
+    seqs = [truncate_sequence(s, truncation, window) if window else s for s in records["sequence"]]
+    return embed_cached(embedder, seqs, cache, progress=progress, desc="mRNAs")
+
+
+def fold_indices(records: pd.DataFrame, folds: pd.DataFrame, fold: int) -> dict[str, np.ndarray]:
+    """Row positions of the fold's train / val / test parts (DM3Loc's lists, by accession)."""
+    role = folds[f"fold{fold}"].reindex(records["accession"]).to_numpy()
+    return {r: np.flatnonzero(role == r) for r in ("train", "val", "test")}
+
+
+@dataclass
+class FoldOutput:
+    """Scores on the fold's validation and test parts, plus what the figures need."""
+
+    val_scores: np.ndarray
+    test_scores: np.ndarray
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    test_projection: np.ndarray | None = None
+    encoder_state: dict | None = None
+
+
+def _head(cfg: LocasConfig, n_classes: int) -> models.MLDecoder:
+    return models.MLDecoder(cfg.encoder_dim, n_classes, n_tokens=cfg.n_tokens)
+
+
+def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: str, cfg: LocasConfig,
+             progress: bool = True) -> FoldOutput:
+    """Train one method on one fold (scaler fit on its training part) and score validation and test."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r} (choose {', '.join(METHODS)})")
+    scaler = StandardScaler().fit(x[idx["train"]])
+    xs = {r: scaler.transform(x[i]).astype(np.float32) for r, i in idx.items()}
+    ys = {r: y[i] for r, i in idx.items()}
+    if method == "label_prior":
+        prior = models.label_prior_scores(ys["train"], 1)[0]
+        return FoldOutput(np.tile(prior, (len(xs["val"]), 1)), np.tile(prior, (len(xs["test"]), 1)))
+    if method == "logistic_regression":
+        clf = models.fit_one_vs_rest(xs["train"], ys["train"], cfg.seed)
+        return FoldOutput(clf.predict_proba(xs["val"]), clf.predict_proba(xs["test"]))
+    if method == "noscl":
+        torch.manual_seed(cfg.seed)
+        net = nn.Sequential(models.Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout), _head(cfg, y.shape[1]))
+        history = fit_multilabel(net, xs["train"], ys["train"], xs["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
+                                 cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
+        return FoldOutput(predict_sigmoid(net, xs["val"]), predict_sigmoid(net, xs["test"]), history)
+    encoder, projection, scl_history = train_contrastive(xs["train"], ys["train"], xs["val"], ys["val"], cfg, progress)
+    encoder.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    h = {r: predict_raw(encoder, v) for r, v in xs.items()}
+    head = _head(cfg, y.shape[1])
+    torch.manual_seed(cfg.seed)
+    head_history = fit_multilabel(head, h["train"], ys["train"], h["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
+                                  cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
+    if any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items()):
+        raise RuntimeError("the frozen encoder changed during stage 2")
+    history = pd.concat([scl_history.assign(stage="contrastive"), head_history.assign(stage="head")])
+    return FoldOutput(predict_sigmoid(head, h["val"]), predict_sigmoid(head, h["test"]), history,
+                      predict_raw(projection, h["test"]), before)
+
+
+def evaluate_fold(y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray,
+                  classes: tuple[str, ...] = LOC_CLASSES) -> dict:
+    """Test metrics at the fixed 0.5 threshold and at per-class thresholds tuned (max MCC) on validation."""
+    tuned = metrics.best_mcc_thresholds(y_val, s_val)
+    return {
+        "fixed": metrics.multilabel_metrics(y_test, s_test, s_test >= 0.5, classes),
+        "tuned": metrics.multilabel_metrics(y_test, s_test, s_test >= tuned, classes),
+        "thresholds": dict(zip(classes, map(float, tuned))),
+    }
+
+
+def summarize(per_fold: dict[int, dict]) -> tuple[dict, dict]:
+    """Mean and standard deviation over folds of every metric, for both threshold rules."""
+    mean, sd = {}, {}
+    for rule in ("fixed", "tuned"):
+        frame = pd.DataFrame([f[rule] for f in per_fold.values()])
+        mean[rule], sd[rule] = frame.mean().to_dict(), frame.std(ddof=1).fillna(0.0).to_dict()
+    return mean, sd
+
+
+@dataclass
+class LocalizationRun:
+    """One method over the folds (``save`` writes the results contract)."""
+
+    params: dict
+    metrics: dict
+    predictions: pd.DataFrame
+    history: pd.DataFrame
+    projections: pd.DataFrame
+    started: float
+
+
+def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice, method: str,
+                     cfg: LocasConfig, truncation: str = "none", n_folds: int = 5,
+                     cache: EmbeddingCache | None = None, progress: bool = True,
+                     x: np.ndarray | None = None) -> LocalizationRun:
+    """Run ``method`` on DM3Loc's folds 0..n_folds-1; ``x`` (features) may be passed in to share them."""
+    started = time.time()
+    classes = LOC_CLASSES
+    x = features(records, choice.embedder, truncation, cache=cache, progress=progress) if x is None else x
+    y = label_matrix(records, classes)
+    per_fold, rows, histories, projections = {}, [], [], []
+    for fold in range(n_folds):
+        idx = fold_indices(records, folds, fold)
+        out = run_fold(x, y, idx, method, cfg, progress)
+        per_fold[fold] = evaluate_fold(y[idx["val"]], out.val_scores, y[idx["test"]], out.test_scores, classes)
+        tuned = np.array([per_fold[fold]["thresholds"][c] for c in classes])
+        test = records.iloc[idx["test"]]
+        frame = pd.DataFrame({"id": test["id"].to_numpy(), "accession": test["accession"].to_numpy(), "fold": fold})
+        for j, c in enumerate(classes):
+            frame[f"true_{c}"] = y[idx["test"], j].astype(int)
+            frame[f"prob_{c}"] = out.test_scores[:, j]
+            frame[f"pred_{c}"] = (out.test_scores[:, j] >= tuned[j]).astype(int)
+            frame[f"pred05_{c}"] = (out.test_scores[:, j] >= 0.5).astype(int)
+        rows.append(frame)
+        if not out.history.empty:
+            histories.append(out.history.assign(fold=fold))
+        if out.test_projection is not None and fold == 0:
+            projections.append(pd.DataFrame(out.test_projection).add_prefix("z").assign(
+                id=test["id"].to_numpy(), combination=combination_names(test, classes)))
+    mean, sd = summarize(per_fold)
+    params = {"method": method, "config": asdict(cfg), "truncation": truncation, "n_folds": n_folds,
+              "embedder": choice.as_dict()}
+    summary = {"method": method, "theta": cfg.theta if method == "scl" else None, "classes": list(classes),
+               "folds": {str(k): v for k, v in per_fold.items()}, "mean": mean, "sd": sd}
+    return LocalizationRun(params, summary, pd.concat(rows, ignore_index=True),
+                           pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
+                           pd.concat(projections, ignore_index=True) if projections else pd.DataFrame(), started)
+
+
+def save_run(run: LocalizationRun, root: str | Path, variant: str) -> Path:
+    """Write ``<root>/results/localization/<variant>/`` (metrics.json, predictions.csv.gz, manifest.json, ...)."""
+    run.metrics["variant"] = variant
+    manifest = results.manifest({**run.params, "variant": variant}, run.started, seed=run.params["config"]["seed"],
+                                embedder=run.params["embedder"])
+    extra = {name: table for name, table in (("history", run.history), ("projections", run.projections))
+             if not table.empty}
+    return results.write_results(root, "localization", variant, run.metrics, run.predictions, manifest, extra)
+
+
+def load_results(root: str | Path) -> list[dict]:
+    """Every saved study-B run's metrics (with its manifest and folder)."""
+    out = []
+    for folder in sorted((Path(root) / "results" / "localization").glob("*/metrics.json")):
+        summary = json.loads(folder.read_text())
+        summary["manifest"] = json.loads((folder.parent / "manifest.json").read_text())
+        summary["folder"] = str(folder.parent)
+        out.append(summary)
+    return out
+
+
+def mean_table(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
+    """Variants × metrics as 'mean ± sd' strings over the folds."""
+    rows = {}
+    for s in summaries:
+        rows[s["variant"]] = {k: f"{v:.3f} ± {s['sd'][rule][k]:.3f}" for k, v in s["mean"][rule].items()}
+    return pd.DataFrame(rows).T
+
+
+def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
+    """Per-class MCC: published figures (marked) beside ours (measured, mean over folds)."""
+    rows = {name: dict(zip(LOC_CLASSES, values)) for name, values in PUBLISHED_MCC.items()}
+    for s in summaries:
+        rows[f"{s['variant']} (measured, {rule})"] = {c: s["mean"][rule][f"mcc_{c}"] for c in LOC_CLASSES}
+    return pd.DataFrame(rows).T
+
+
+# --------------------------------------------------------------------------- label structure
+
+
+def combination_names(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> np.ndarray:
+    """Each row's label set written as 'Nucleus+Exosome'."""
+    y = records[list(classes)].to_numpy().astype(bool)
+    return np.array(["+".join(c for c, on in zip(classes, row) if on) or "none" for row in y])
+
+
+def theta_clusters(records: pd.DataFrame, theta: float, classes: tuple[str, ...] = LOC_CLASSES) -> pd.DataFrame:
+    """Clusters at θ: connected components of the graph whose nodes are the distinct label combinations and
+    whose edges join combinations with Jaccard ≥ θ. One row per cluster: combinations and sequences in it."""
+    combos = records[list(classes)].astype(int).value_counts()
+    matrix = torch.as_tensor(np.array(combos.index.tolist()), dtype=torch.float32)
+    close = (jaccard_matrix(matrix) >= theta).numpy()
+    graph = nx.from_numpy_array(close.astype(int))
+    rows = []
+    for nodes in nx.connected_components(graph):
+        nodes = sorted(nodes)
+        rows.append({"combinations": len(nodes), "sequences": int(combos.iloc[nodes].sum()),
+                     "members": "; ".join("+".join(c for c, on in zip(classes, combos.index[n]) if on)
+                                          for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")})
+    return pd.DataFrame(rows).sort_values("sequences", ascending=False).reset_index(drop=True)

@@ -1,0 +1,236 @@
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn import metrics as skm
+
+from rnalib import embed, localization, losses, metrics, models
+from rnalib.data import LOC_CLASSES
+from rnalib.train import LocasConfig
+
+
+def reference_supcon(z, y, theta, temperature):
+    """Plain O(B²) loops: the definition, written out."""
+    n, total, anchors = len(z), 0.0, 0
+    for i in range(n):
+        positives = []
+        for j in range(n):
+            if j == i:
+                continue
+            inter = float((y[i] * y[j]).sum())
+            union = float(((y[i] + y[j]) > 0).sum())
+            if (inter / union if union else 1.0) >= theta:
+                positives.append(j)
+        if not positives:
+            continue
+        denom = sum(np.exp(float(z[i] @ z[k]) / temperature) for k in range(n) if k != i)
+        total += -np.mean([np.log(np.exp(float(z[i] @ z[j]) / temperature) / denom) for j in positives])
+        anchors += 1
+    return total / anchors
+
+
+@pytest.mark.parametrize("theta", [0.3, 0.5, 0.8, 1.0])
+def test_supcon_matches_reference(theta):
+    rng = np.random.default_rng(int(theta * 10))
+    for _ in range(3):
+        z = torch.nn.functional.normalize(torch.randn(24, 8, dtype=torch.float64), dim=1)
+        y = torch.as_tensor(rng.integers(0, 2, (24, 6)), dtype=torch.float64)
+        y[0] = torch.tensor([1, 1, 1, 1, 1, 0])  # a rare set: may have no positive at high θ
+        got = losses.multilabel_supcon_loss(z, y, theta, 0.1).item()
+        assert got == pytest.approx(reference_supcon(z.numpy(), y.numpy(), theta, 0.1), abs=1e-6)
+        assert np.isfinite(got)
+
+
+def test_supcon_without_any_positive_is_zero_not_nan():
+    z = torch.nn.functional.normalize(torch.randn(3, 4), dim=1).requires_grad_()
+    y = torch.eye(3, 6)
+    loss = losses.multilabel_supcon_loss(z, y, 0.5)
+    assert loss.item() == 0.0
+    loss.backward()
+
+
+def test_supcon_at_theta_one_equals_pytorch_metric_learning():
+    from pytorch_metric_learning.losses import SupConLoss
+
+    rng = np.random.default_rng(0)
+    z = torch.nn.functional.normalize(torch.randn(32, 16, dtype=torch.float64), dim=1)
+    y = torch.as_tensor(rng.integers(0, 2, (32, 3)), dtype=torch.float64)
+    combination = torch.as_tensor([int("".join(map(str, r)), 2) for r in y.int().tolist()])
+    ours = losses.multilabel_supcon_loss(z, y, theta=1.0, temperature=0.1).item()
+    theirs = SupConLoss(temperature=0.1)(z, combination).item()
+    assert ours == pytest.approx(theirs, abs=1e-6)
+
+
+def test_jaccard_positives_by_hand():
+    y = torch.tensor([[1, 1, 0, 0], [1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 1]], dtype=torch.float32)
+    jac = losses.jaccard_matrix(y)
+    assert jac[0, 1] == pytest.approx(0.5) and jac[0, 2] == pytest.approx(2 / 3) and jac[0, 3] == 0
+    assert jac[1, 2] == pytest.approx(1 / 3)
+    for theta, expected in ((0.3, {1, 2}), (0.5, {1, 2}), (0.8, set())):
+        assert set(np.flatnonzero((jac[0] >= theta).numpy())) - {0} == expected
+
+
+def test_asymmetric_loss_reduces_to_bce_without_focusing():
+    logits, targets = torch.randn(10, 6), torch.randint(0, 2, (10, 6)).float()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
+    assert losses.asymmetric_loss(logits, targets, 0, 0, 0).item() == pytest.approx(bce.item(), rel=1e-5)
+    assert losses.asymmetric_loss(logits, targets).item() < bce.item()
+
+
+def test_ml_decoder_shapes_and_attention_spans_tokens():
+    torch.manual_seed(0)
+    head = models.MLDecoder(in_dim=64, n_classes=6, n_tokens=8, d_model=16, heads=2).eval()
+    h = torch.randn(5, 64)
+    logits = head(h)
+    assert logits.shape == (5, 6)
+    weights = head.last_attention
+    assert weights.shape == (5, 6, 8)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(5, 6))
+    assert (weights.max(-1).values < 0.99).all()  # no query collapses onto a single token
+    for token in (0, 3, 7):  # every token of the memory feeds the logits
+        perturbed = h.clone()
+        perturbed[:, token * 8:(token + 1) * 8] += 1.0
+        assert not torch.allclose(head(perturbed), logits)
+    grouped = models.MLDecoder(in_dim=64, n_classes=6, n_tokens=8, d_model=16, n_groups=3, heads=2)
+    assert grouped(h).shape == (5, 6) and grouped.queries.shape == (3, 16)
+    with pytest.raises(ValueError, match="divisible"):
+        models.MLDecoder(in_dim=60, n_tokens=8)
+
+
+def test_one_error_and_coverage_conventions_by_hand():
+    y = np.array([[1, 0, 0], [0, 1, 1]])
+    scores = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.1]])
+    # example 1: top label correct; example 2: top label (col 0) wrong
+    assert metrics.one_error(y, scores) == 0.5
+    m = metrics.multilabel_metrics(y, scores, scores >= 0.6, ("a", "b", "c"))
+    # coverage: ranks needed to cover all true labels: example 1 → 1 label (rank 1), example 2 → rank 3
+    assert m["coverage_sklearn"] == pytest.approx((1 + 3) / 2)
+    assert m["coverage"] == pytest.approx((0 + 2) / 2)
+    assert m["subset_accuracy"] == 0.5  # example 1 matches exactly, example 2 does not
+    # example-based accuracy: {a} vs {a} → 1; {b,c} vs {a,b} → 1/3
+    assert m["example_accuracy"] == pytest.approx((1 + 1 / 3) / 2)
+
+
+def test_multilabel_metrics_match_scikit_learn():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, (200, 6))
+    y[y.sum(1) == 0, 0] = 1
+    scores = np.clip(y * 0.4 + rng.random((200, 6)) * 0.6, 0, 1)
+    pred = scores >= 0.5
+    m = metrics.multilabel_metrics(y, scores, pred, LOC_CLASSES)
+    assert m["average_precision"] == pytest.approx(skm.label_ranking_average_precision_score(y, scores))
+    assert m["ranking_loss"] == pytest.approx(skm.label_ranking_loss(y, scores))
+    assert m["hamming_loss"] == pytest.approx(skm.hamming_loss(y, pred))
+    assert m["mcc_Exosome"] == pytest.approx(skm.matthews_corrcoef(y[:, 1], pred[:, 1]))
+    assert m["auprc_ER"] == pytest.approx(skm.average_precision_score(y[:, 5], scores[:, 5]))
+    tuned = metrics.best_mcc_thresholds(y, scores)
+    for j in range(6):
+        assert skm.matthews_corrcoef(y[:, j], scores[:, j] >= tuned[j]) >= skm.matthews_corrcoef(y[:, j], pred[:, j])
+
+
+def toy_records(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, (n, 6))
+    y[y.sum(1) == 0, 1] = 1
+    seqs = ["".join(rng.choice(list("ACGU"), 40)) + ("GGGG" * 5 if r[0] else "AUAU" * 5) for r in y]
+    records = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "accession": [f"NM_{i}" for i in range(n)],
+                            "sequence": seqs, **{c: y[:, j] for j, c in enumerate(LOC_CLASSES)}})
+    roles = np.array(["train"] * 6 + ["val"] * 2 + ["test"] * 2)
+    folds = pd.DataFrame({f"fold{k}": np.roll(roles, 2 * k)[np.arange(n) % 10] for k in range(5)},
+                         index=records.accession)
+    return records, folds
+
+
+TINY = LocasConfig(encoder_dim=64, projection_dim=16, scl_epochs=2, head_epochs=3, batch_size=64, n_tokens=8,
+                   patience=2, seed=3)
+
+
+@pytest.mark.parametrize("method", localization.METHODS)
+def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
+    records, folds = toy_records()
+    choice = embed.select_embedder("kmer", kmer_k=(1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = localization.run_localization(records, folds, choice, method, TINY, n_folds=2, progress=False,
+                                              cache=None, x=choice.embedder.embed(records.sequence))
+        again = localization.run_localization(records, folds, choice, method, TINY, n_folds=2, progress=False,
+                                              x=choice.embedder.embed(records.sequence))
+    assert json.dumps(first.metrics, sort_keys=True) == json.dumps(again.metrics, sort_keys=True)
+    assert set(first.metrics["mean"]["tuned"]) >= {"example_accuracy", "one_error", "mcc_ER", "auprc_Nucleus"}
+    preds = first.predictions
+    assert len(preds) == 2 * 48 and set(preds.fold) == {0, 1}
+    assert {f"{p}_{c}" for p in ("true", "prob", "pred") for c in LOC_CLASSES} <= set(preds.columns)
+    folder = localization.save_run(first, tmp_path, f"toy_{method}")
+    assert {"metrics.json", "predictions.csv.gz", "manifest.json"} <= {p.name for p in folder.iterdir()}
+    if method == "scl":
+        assert not first.projections.empty and first.projections.filter(like="z").shape[1] == 16
+
+
+def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):
+    records, folds = toy_records()
+    x = embed.KmerEmbedder(1, 2).embed(records.sequence)
+    y = localization.label_matrix(records)
+    captured = {}
+    original = localization.train_contrastive
+
+    def keep(*args, **kwargs):
+        encoder, projection, history = original(*args, **kwargs)
+        captured["encoder"] = encoder
+        return encoder, projection, history
+
+    monkeypatch.setattr(localization, "train_contrastive", keep)
+    out = localization.run_fold(x, y, localization.fold_indices(records, folds, 0), "scl", TINY, progress=False)
+    after = captured["encoder"].state_dict()
+    assert set(after) == set(out.encoder_state)
+    assert "net.1.running_mean" in after  # batch-norm statistics are part of what must not move
+    for key, value in out.encoder_state.items():
+        assert torch.equal(after[key], value), key
+    assert all(not p.requires_grad for p in captured["encoder"].parameters())
+
+
+def test_theta_clusters():
+    records = pd.DataFrame([[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1], [1, 1, 1, 0, 0, 0]] * 2,
+                           columns=list(LOC_CLASSES))
+    loose = localization.theta_clusters(records, 0.3)
+    strict = localization.theta_clusters(records, 0.8)
+    assert len(loose) == 2 and sorted(loose.combinations) == [1, 3] and loose.sequences.sum() == 8
+    assert len(strict) == 4
+
+
+def test_truncation_strategies():
+    seq = "A" * 10 + "C" * 30
+    assert embed.truncate_sequence(seq, "5prime", 8) == "A" * 8
+    assert embed.truncate_sequence(seq, "3prime", 8) == "C" * 8
+    assert embed.truncate_sequence(seq, "dm3loc", 8) == "AA" + "C" * 6
+    assert embed.truncate_sequence("A" * 5000, "dm3loc", 4000) == "A" * 4000
+    assert embed.truncate_sequence(seq, "none", 8) == seq and embed.truncate_sequence("ACG", "5prime", 8) == "ACG"
+    with pytest.raises(ValueError):
+        embed.truncate_sequence(seq, "middle", 8)
+
+
+@pytest.fixture(scope="module")
+def tiny_rinalmo(tmp_path_factory):
+    multimolecule = pytest.importorskip("multimolecule")
+    folder = tmp_path_factory.mktemp("rinalmo")
+    torch.manual_seed(0)
+    config = multimolecule.RiNALMoConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                                         intermediate_size=64)
+    multimolecule.RiNALMoModel(config).save_pretrained(folder)
+    multimolecule.RnaTokenizer().save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_rinalmo_local_checkpoint(tiny_rinalmo, pooling):
+    emb = embed.RinalmoEmbedder(tiny_rinalmo, pooling=pooling, device="cpu", batch_size=4)
+    seqs = ["ACGUAGCUAGCAUCG", "GGCAU"]
+    out = emb.embed(seqs)
+    assert out.shape == (2, 32) and np.isfinite(out).all()
+    assert emb.id.startswith(f"rinalmo-{pooling}-L2-d32-") and emb.window == 1022
+    np.testing.assert_allclose(emb.embed([seqs[1]])[0], out[1], atol=1e-5)  # padding never changes a vector
+    assert embed.embedder_from_id(emb.id, tiny_rinalmo, "cpu").id == emb.id
+    with pytest.raises(ValueError, match="at most 1022"):
+        emb.embed(["A" * 1100])
