@@ -234,3 +234,21 @@ def theta_clusters(records: pd.DataFrame, theta: float, classes: tuple[str, ...]
                      "members": "; ".join("+".join(c for c, on in zip(classes, combos.index[n]) if on)
                                           for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")})
     return pd.DataFrame(rows).sort_values("sequences", ascending=False).reset_index(drop=True)
+
+
+def cluster_summary(records: pd.DataFrame, thetas: list[float]) -> pd.DataFrame:
+    """Per θ: number of clusters, the largest one's sequences, singleton combinations, leading cluster sizes."""
+    rows = {}
+    for theta in thetas:
+        clusters = theta_clusters(records, theta)
+        sizes = clusters["sequences"].tolist()
+        rows[theta] = {"clusters": len(clusters), "largest (sequences)": sizes[0],
+                       "singleton combinations": int((clusters["combinations"] == 1).sum()),
+                       "sizes (sequences)": ", ".join(map(str, sizes[:8])) + (" …" if len(sizes) > 8 else "")}
+    return pd.DataFrame(rows).T.rename_axis("θ")
+
+
+def load_projections(summary: dict) -> pd.DataFrame | None:
+    """The fold-0 test projections a SCL run saved (z0.., id, combination), or None."""
+    path = Path(summary["folder"]) / "projections.csv.gz"
+    return pd.read_csv(path) if path.is_file() else None

@@ -97,11 +97,13 @@ def length_histogram(lengths: pd.Series, title: str, marks: dict[str, float] | N
     return fig
 
 
-def training_curves(history: pd.DataFrame, col: str | None = None) -> plt.Figure:
-    """Per-epoch train / validation loss and learning rate (one line per ``variant`` when several runs)."""
+def training_curves(history: pd.DataFrame) -> plt.Figure:
+    """Per-epoch train / validation loss and, when recorded, learning rate (one line per ``variant``)."""
     hue = "variant" if "variant" in history and history["variant"].nunique() > 1 else None
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
-    for ax, y, title in zip(axes, ("train_loss", "val_loss", "lr"), ("train loss", "validation loss", "learning rate")):
+    panels = [(y, t) for y, t in (("train_loss", "train loss"), ("val_loss", "validation loss"),
+                                  ("lr", "learning rate")) if y in history]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.7 * len(panels), 3.6))
+    for ax, (y, title) in zip(axes, panels):
         sns.lineplot(history, x="epoch", y=y, hue=hue, ax=ax, palette=PALETTE if hue else None, legend=ax is axes[-1])
         ax.set(title=title, ylabel="")
     if hue:
@@ -170,5 +172,33 @@ def latent_panels(coords: np.ndarray, label: np.ndarray, prob: np.ndarray, train
     for ax in axes:
         ax.set(xticks=[], yticks=[])
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def projection_map(coords: np.ndarray, groups: np.ndarray, title: str, top: int = 8) -> plt.Figure:
+    """A 2-D map coloured by group (e.g. label combination); groups beyond the ``top`` most frequent are grey."""
+    groups = pd.Series(groups)
+    keep = groups.value_counts().index[:top]
+    shown = groups.where(groups.isin(keep), "other")
+    order = [*keep, "other"] if (shown == "other").any() else list(keep)
+    colours = dict(zip(order, [*sns.color_palette("tab10", len(keep)), (0.8, 0.8, 0.8)]))
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for name in reversed(order):
+        mask = (shown == name).to_numpy()
+        ax.scatter(coords[mask, 0], coords[mask, 1], s=5, color=colours[name], label=f"{name} ({mask.sum()})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, markerscale=3)
+    ax.set(title=title, xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(table: pd.DataFrame, value: str, title: str) -> plt.Figure:
+    """Bars of a rows × columns table: columns on the x axis, one colour per row (e.g. variants × classes)."""
+    long = table.reset_index(names="row").melt("row", var_name="column", value_name=value)
+    fig, ax = plt.subplots(figsize=(11, 4))
+    sns.barplot(long, x="column", y=value, hue="row", ax=ax, palette="tab10")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
+    ax.set(title=title, xlabel="")
     fig.tight_layout()
     return fig

@@ -107,3 +107,12 @@ def write_results(root: str | Path, study: str, variant: str, metrics: dict[str,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def embedder_summary(summaries: list[dict]) -> dict:
+    """One report-header entry for the embedders behind saved runs (each with its ``manifest``); a fallback in
+    any run is flagged."""
+    embedders = [s["manifest"]["embedder"] for s in summaries]
+    return {"used": ", ".join(sorted({e["used"] for e in embedders})) or "none",
+            "fallback": any(e["fallback"] for e in embedders),
+            "reason": "; ".join(sorted({e["reason"] for e in embedders}))}
