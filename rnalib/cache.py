@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Sequence
@@ -70,9 +71,10 @@ class EmbeddingCache:
 
 def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache | None = None,
                  chunk_size: int = 32, progress: bool = True, desc: str = "embedding") -> np.ndarray:
-    """Embed ``seqs`` through the cache: only missing sequences are computed, each chunk stored as it finishes.
-
-    Duplicated sequences are embedded once. Rows come back in input order.
+    """Embed ``seqs`` through the cache: only missing sequences are computed and each vector is stored as soon
+    as it exists (embedders with ``stream`` yield them as sequences finish; others run in chunks of
+    ``chunk_size``). Duplicated sequences are embedded once. Rows come back in input order. The progress bar
+    shows sequences per second and nucleotides (tokens) per second.
     """
     cache = cache or EmbeddingCache()
     norm = [normalize_sequence(s) for s in seqs]
@@ -85,15 +87,23 @@ def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache 
             found[key] = vec
     missing = [key for key in unique if key not in found]
     total_nt = sum(len(unique[k]) for k in missing)
+    stream = getattr(embedder, "stream", None)
     with tqdm(total=len(missing), desc=f"{desc} [{embedder.id}]", unit="seq", disable=not progress or not missing,
               postfix={"cached": len(found), "nt": total_nt}) as bar:
-        for start in range(0, len(missing), chunk_size):
-            chunk = missing[start:start + chunk_size]
-            vectors = embedder.embed([unique[k] for k in chunk])
-            for key, vec in zip(chunk, vectors):
-                cache.put(embedder.id, key, vec)
-                found[key] = vec
-            bar.update(len(chunk))
+        done_nt, started = 0, time.perf_counter()
+        if stream is not None:  # vectors arrive as sequences finish: each is stored at once
+            results = ((missing[i], vec) for i, vec in stream([unique[k] for k in missing]))
+        else:
+            results = ((key, vec) for start in range(0, len(missing), chunk_size)
+                       for key, vec in zip(missing[start:start + chunk_size],
+                                           embedder.embed([unique[k] for k in missing[start:start + chunk_size]])))
+        for key, vec in results:
+            cache.put(embedder.id, key, vec)
+            found[key] = vec
+            done_nt += len(unique[key])
+            bar.update(1)
+            bar.set_postfix(cached=len(found) - bar.n, nt_per_s=f"{done_nt / max(time.perf_counter() - started, 1e-9):,.0f}",
+                            refresh=False)
     out = np.empty((len(keys), embedder.dim), dtype=np.float32)
     for row, key in enumerate(keys):
         out[row] = found[key]

@@ -136,11 +136,9 @@ def download_rnafm():
     return target
 
 
-def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
-    """Write a random-init RNA-FM checkpoint in the exact upstream format (fairseq-style args and keys).
-
-    ``arch`` overrides ``RNAFM_T12`` (e.g. ``layers=2, embed_dim=32`` for tests). Used by tests and benchmarks.
-    """
+def random_rnafm_model(seed: int = 0, **arch):
+    """A random-init RNA-FM model (the published architecture unless ``arch`` overrides ``RNAFM_T12``) and
+    its alphabet, in eval mode."""
     import torch
     import fm
 
@@ -148,6 +146,18 @@ def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
     alphabet = fm.Alphabet.from_architecture("roberta_large", theme="rna")
     torch.manual_seed(seed)
     model = fm.BioBertModel(argparse.Namespace(arch="roberta_large", emb_layer_norm_before=True, **spec), alphabet)
+    return model.eval(), alphabet
+
+
+def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
+    """Write a random-init RNA-FM checkpoint in the exact upstream format (fairseq-style args and keys).
+
+    ``arch`` overrides ``RNAFM_T12`` (e.g. ``layers=2, embed_dim=32`` for tests). Used by tests and benchmarks.
+    """
+    import torch
+
+    model, _ = random_rnafm_model(seed, **arch)
+    spec = {**RNAFM_T12, **arch}
     upstream = {}
     for key, value in model.state_dict().items():
         if key.startswith("contact_head.regression"):
@@ -166,62 +176,40 @@ def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
     return path
 
 
-def pool_mean_max(reps, lengths):
-    """Mean and max over the real nucleotides of each row: token positions 1..length (BOS at 0).
-
-    ``reps``: (B, T, D) tensor; ``lengths``: (B,) tensor of nucleotide counts. Returns (B, 2D).
-    """
-    import torch
-
-    positions = torch.arange(reps.shape[1], device=reps.device)[None, :]
-    real = (positions >= 1) & (positions <= lengths[:, None].to(reps.device))
-    weights = real.unsqueeze(-1).to(reps.dtype)
-    mean = (reps * weights).sum(1) / lengths[:, None].to(reps.dtype)
-    maxed = reps.masked_fill(~real.unsqueeze(-1), float("-inf")).amax(1)
-    return torch.cat([mean, maxed], dim=1)
-
-
 class RnaFmEmbedder(Embedder):
-    """RNA-FM embeddings: last layer, mean + max over real nucleotides (2 × 640 = 1280-d for the T12 model)."""
+    """RNA-FM embeddings: last layer, mean + max over real nucleotides (2 × 640 = 1280-d for the T12 model).
 
-    def __init__(self, weights: str | Path | None = None, device: str | None = None, batch_size: int = 1):
-        import torch
+    Runs on ``engine.RnaFmEngine``: sequences longer than the window are embedded by overlapping windows
+    (``chunking``, on by default; ``window``/``stride`` in nt), batched by token budget, with fused attention.
+    """
+
+    def __init__(self, weights: str | Path | None = None, device: str | None = None, window: int | None = None,
+                 stride: int | None = None, chunking: bool = True, max_tokens: int | None = None,
+                 sdpa: bool = True, threads: int | None = None):
+        from .engine import RnaFmEngine
 
         path = Path(weights) if weights else (Path(os.environ[WEIGHTS_ENV]) if os.environ.get(WEIGHTS_ENV)
                                               else download_rnafm())
         self.weights = path
         self.weights_sha256 = sha256_file(path)
-        self.model, self.alphabet = load_rnafm_checkpoint(path)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device)
-        self.layer = self.model.args.layers
-        self.dim = 2 * self.model.args.embed_dim
-        self.window = self.model.args.max_positions - 2
-        self.batch_size = batch_size
-        self.converter = self.alphabet.get_batch_converter()
+        model, alphabet = load_rnafm_checkpoint(path)
+        self.engine = RnaFmEngine(model, alphabet, device, window, stride, chunking, max_tokens, sdpa,
+                                  threads=threads)
+        self.model, self.alphabet, self.device = self.engine.model, alphabet, self.engine.device
+        self.layer, self.dim, self.window = self.engine.layer, self.engine.dim, self.engine.window
 
     @property
     def id(self) -> str:
-        return f"rnafm-L{self.layer}-d{self.dim}-meanmax-{self.weights_sha256[:16]}"
+        precision = "-bf16" if self.engine.autocast else ""
+        return (f"rnafm-L{self.layer}-d{self.dim}-meanmax-w{self.window}s{self.engine.stride}{precision}-"
+                f"{self.weights_sha256[:16]}")
+
+    def stream(self, seqs: Sequence[str]):
+        """(index, vector) pairs as sequences finish (what the cache stores as it goes)."""
+        return self.engine.stream([normalize_sequence(s) for s in seqs])
 
     def embed(self, seqs: Sequence[str]) -> np.ndarray:
-        import torch
-
-        seqs = [normalize_sequence(s) for s in seqs]
-        for i, s in enumerate(seqs):
-            if len(s) > self.window:
-                raise ValueError(f"sequence {i} has {len(s)} nt; RNA-FM takes at most {self.window} nt "
-                                 "(filter by length first; chunking of long sequences is not available yet)")
-        out = np.empty((len(seqs), self.dim), dtype=np.float32)
-        order = np.argsort([len(s) for s in seqs], kind="stable")
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                _, _, tokens = self.converter([("", seqs[r]) for r in rows])
-                reps = self.model(tokens.to(self.device), repr_layers=[self.layer])["representations"][self.layer]
-                lengths = torch.tensor([len(seqs[r]) for r in rows])
-                out[rows] = pool_mean_max(reps.float(), lengths).cpu().numpy()
-        return out
+        return self.engine.embed([normalize_sequence(s) for s in seqs])
 
 
 # --------------------------------------------------------------------------- RiNALMo (optional extra)
@@ -281,6 +269,8 @@ class RinalmoEmbedder(Embedder):
     def embed(self, seqs: Sequence[str]) -> np.ndarray:
         import torch
 
+        from .engine import pool_rows
+
         seqs = [normalize_sequence(s) for s in seqs]
         for i, s in enumerate(seqs):
             if len(s) > self.window:
@@ -298,7 +288,7 @@ class RinalmoEmbedder(Embedder):
                     pooled = hidden[:, 0]
                 else:
                     lengths = torch.tensor([len(seqs[r]) for r in rows])
-                    pooled = pool_mean_max(hidden, lengths)[:, :self.dim]
+                    pooled = pool_rows(hidden, lengths)[:, :self.dim]
                 out[rows] = pooled.cpu().numpy()
         return out
 
@@ -371,7 +361,11 @@ def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device
         k_min, k_max = embedder_id.split("-")[1][1:], embedder_id.split("-")[2]
         built: Embedder = KmerEmbedder(int(k_min), int(k_max))
     elif embedder_id.startswith("rnafm-"):
-        built = RnaFmEmbedder(weights, device=device)
+        import re
+
+        ws = re.search(r"-w(\d+)s(\d+)", embedder_id)
+        built = RnaFmEmbedder(weights, device=device, window=int(ws[1]) if ws else None,
+                              stride=int(ws[2]) if ws else None)
     elif embedder_id.startswith("rinalmo-"):
         built = RinalmoEmbedder(weights, embedder_id.split("-")[1], device)
     else:

@@ -83,9 +83,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     """
     started = time.time()
     seed = config.seed
-    params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio, "reverse": reverse, "max_len": max_len,
-              "max_pairs": max_pairs, "workers": workers, "n_boot": n_boot, "config": asdict(config),
-              "embedder": choice.as_dict()}
+    params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
+              "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "workers": workers, "n_boot": n_boot,
+              "config": asdict(config), "embedder": choice.as_dict()}
     positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, seed)
     dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=seed, workers=workers)
     features = pair_features(dataset, choice.embedder, cache, progress)

@@ -25,7 +25,7 @@ from .cache import EmbeddingCache, embed_cached
 from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
 from .losses import jaccard_matrix
-from .train import LocasConfig, fit_multilabel, predict_raw, predict_sigmoid, train_contrastive
+from .train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 
 METHODS = ("scl", "noscl", "label_prior", "logistic_regression")
 PUBLISHED_MCC = {
@@ -88,7 +88,7 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
         net = nn.Sequential(models.Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout), _head(cfg, y.shape[1]))
         history = fit_multilabel(net, xs["train"], ys["train"], xs["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
                                  cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
-        return FoldOutput(predict_sigmoid(net, xs["val"]), predict_sigmoid(net, xs["test"]), history)
+        return FoldOutput(predict_proba(net, xs["val"]), predict_proba(net, xs["test"]), history)
     encoder, projection, scl_history = train_contrastive(xs["train"], ys["train"], xs["val"], ys["val"], cfg, progress)
     encoder.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
@@ -100,7 +100,7 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
     if any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items()):
         raise RuntimeError("the frozen encoder changed during stage 2")
     history = pd.concat([scl_history.assign(stage="contrastive"), head_history.assign(stage="head")])
-    return FoldOutput(predict_sigmoid(head, h["val"]), predict_sigmoid(head, h["test"]), history,
+    return FoldOutput(predict_proba(head, h["val"]), predict_proba(head, h["test"]), history,
                       predict_raw(projection, h["test"]), before)
 
 

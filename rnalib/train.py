@@ -138,20 +138,23 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     return model, pd.DataFrame(history), stopper.best_epoch
 
 
-def predict_proba(model: PairMLP, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """Sigmoid probabilities, in eval mode."""
-    model.eval()
+def predict_raw(module: nn.Module, x: np.ndarray, chunk: int = 8192, apply=None) -> np.ndarray:
+    """A module's outputs (optionally passed through ``apply``) in eval mode under inference mode, in chunks."""
+    module.eval()
     with torch.inference_mode():
         xs = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([torch.sigmoid(model(xs[s:s + chunk])) for s in range(0, len(xs), chunk)]).numpy()
+        outs = [module(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]
+        return torch.cat([apply(o) if apply else o for o in outs]).numpy()
 
 
-def penultimate(model: PairMLP, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """Last hidden layer activations, in eval mode."""
-    model.eval()
-    with torch.inference_mode():
-        xs = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([model.penultimate(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]).numpy()
+def predict_proba(module: nn.Module, x: np.ndarray) -> np.ndarray:
+    """Sigmoid probabilities of a logit model (binary or multi-label)."""
+    return predict_raw(module, x, apply=torch.sigmoid)
+
+
+def penultimate(model: PairMLP, x: np.ndarray) -> np.ndarray:
+    """Last hidden layer activations of the pair classifier."""
+    return predict_raw(model.body, x)
 
 
 # --------------------------------------------------------------------------- study B (LOCAS)
@@ -257,19 +260,3 @@ def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.nd
     stopper.restore(module)
     module.eval()
     return pd.DataFrame(history)
-
-
-def predict_sigmoid(module: nn.Module, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Sigmoid outputs of a multi-label module, in eval mode."""
-    module.eval()
-    with torch.inference_mode():
-        xs = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([torch.sigmoid(module(xs[s:s + chunk])) for s in range(0, len(xs), chunk)]).numpy()
-
-
-def predict_raw(module: nn.Module, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """A module's raw outputs in eval mode under inference mode."""
-    module.eval()
-    with torch.inference_mode():
-        xs = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([module(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]).numpy()

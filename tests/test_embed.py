@@ -17,7 +17,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_embedder(tiny_checkpoint):
-    return embed.RnaFmEmbedder(tiny_checkpoint, device="cpu", batch_size=4)
+    return embed.RnaFmEmbedder(tiny_checkpoint, device="cpu", max_tokens=256)
 
 
 def test_kmer_spectrum_by_hand():
@@ -80,10 +80,10 @@ def test_rnafm_embedding_shape_id_and_pooling(tiny_embedder, tiny_checkpoint):
     seqs = ["ACGUAGCUAGCUAGC", "GGCAU"]
     out = tiny_embedder.embed(seqs)
     assert out.shape == (2, 64) and out.dtype == np.float32 and np.isfinite(out).all()
-    assert tiny_embedder.id.startswith("rnafm-L2-d64-meanmax-")
+    assert tiny_embedder.id.startswith("rnafm-L2-d64-meanmax-w1022s1022-")
     assert embed.sha256_file(tiny_checkpoint)[:16] in tiny_embedder.id
     # pooling is over nucleotides 1..L only: recompute by hand from the model's token representations
-    _, _, tokens = tiny_embedder.converter([("", seqs[1])])
+    _, _, tokens = tiny_embedder.alphabet.get_batch_converter()([("", seqs[1])])
     with torch.inference_mode():
         reps = tiny_embedder.model(tokens, repr_layers=[2])["representations"][2][0]
     real = reps[1:1 + len(seqs[1])]
@@ -96,13 +96,15 @@ def test_rnafm_embedding_shape_id_and_pooling(tiny_embedder, tiny_checkpoint):
 def test_padding_never_enters_pooling(tiny_embedder):
     short, longer = "ACGUUGCA", "ACGUUGCAGGCAUCGAUCGAUGCAUGCAUGCAGUCAGUCGAUG"
     alone = tiny_embedder.embed([short])
-    batched = tiny_embedder.embed([longer, short])  # batch_size 4: one padded batch
+    batched = tiny_embedder.embed([longer, short])  # one padded batch under the token budget
     np.testing.assert_allclose(batched[1], alone[0], atol=1e-5)
 
 
-def test_rnafm_rejects_sequences_beyond_window(tiny_embedder):
-    with pytest.raises(ValueError, match="at most 1022 nt"):
-        tiny_embedder.embed(["A" * 1023])
+def test_rnafm_long_sequences_are_chunked_unless_chunking_is_off(tiny_embedder, tiny_checkpoint):
+    assert tiny_embedder.embed(["ACGU" * 300]).shape == (1, 64)
+    strict = embed.RnaFmEmbedder(tiny_checkpoint, device="cpu", chunking=False)
+    with pytest.raises(ValueError, match="chunking is off"):
+        strict.embed(["A" * 1023])
 
 
 def test_full_rnafm_architecture_shapes(tmp_path):
