@@ -22,8 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 report: $(STAMP)
 	$(PY) -m rnalib report --kernel $(KERNEL) $(if $(ONLY),--only $(ONLY))
 
+# Notebooks under nbval write their (quick) results to a scratch folder, never into reports/.
 test: $(STAMP)
-	$(PY) -m pytest tests --nbval-lax notebooks --nbval-kernel-name $(KERNEL) -p no:cacheprovider $(PYTEST_ARGS)
+	rm -rf .cache/nbval-results
+	RNALIB_RESULTS_DIR=$(CURDIR)/.cache/nbval-results $(PY) -m pytest tests --nbval-lax notebooks \
+		--nbval-kernel-name $(KERNEL) -p no:cacheprovider $(PYTEST_ARGS)
 
 # Re-pin: freeze the current .venv into requirements.lock and rewrite environment.yml from it.
 lock: $(STAMP)

@@ -125,7 +125,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started)
 
 
-def save_run(run: InteractionRun, root: str | Path, variant: str, config_name: str) -> Path:
+def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_name: str) -> Path:
     """Write the results contract (plus split, history and the model) to ``<root>/results/interactions/<variant>``."""
     run.metrics["variant"], run.metrics["config"] = variant, config_name
     split = run.dataset.rename(columns={"id_x": "rna_x_id", "id_y": "rna_y_id"})[
@@ -167,9 +167,9 @@ def metrics_frame(summary: dict) -> pd.DataFrame:
     return frame
 
 
-def load_results(root: str | Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+def load_results(root: str | Path | None = None) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Every saved study-A run under ``<root>/results/interactions``: summaries, long metrics, histories."""
-    base = Path(root) / "results" / "interactions"
+    base = results.results_root(root) / "results" / "interactions"
     summaries, frames, histories = [], [], []
     for folder in sorted(p for p in base.glob("*") if (p / "metrics.json").is_file()):
         summary = json.loads((folder / "metrics.json").read_text())

@@ -174,7 +174,7 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
                            pd.concat(projections, ignore_index=True) if projections else pd.DataFrame(), started)
 
 
-def save_run(run: LocalizationRun, root: str | Path, variant: str) -> Path:
+def save_run(run: LocalizationRun, root: str | Path | None, variant: str) -> Path:
     """Write ``<root>/results/localization/<variant>/`` (metrics.json, predictions.csv.gz, manifest.json, ...)."""
     run.metrics["variant"] = variant
     manifest = results.manifest({**run.params, "variant": variant}, run.started, seed=run.params["config"]["seed"],
@@ -184,10 +184,10 @@ def save_run(run: LocalizationRun, root: str | Path, variant: str) -> Path:
     return results.write_results(root, "localization", variant, run.metrics, run.predictions, manifest, extra)
 
 
-def load_results(root: str | Path) -> list[dict]:
+def load_results(root: str | Path | None = None) -> list[dict]:
     """Every saved study-B run's metrics (with its manifest and folder)."""
     out = []
-    for folder in sorted((Path(root) / "results" / "localization").glob("*/metrics.json")):
+    for folder in sorted((results.results_root(root) / "results" / "localization").glob("*/metrics.json")):
         summary = json.loads(folder.read_text())
         summary["manifest"] = json.loads((folder.parent / "manifest.json").read_text())
         summary["folder"] = str(folder.parent)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from . import data
-from .results import REPO_ROOT, git_commit, manifest, write_json
+from .results import REPO_ROOT, RESULTS_ENV, git_commit, manifest, write_json
 
 META_KEY = "rnalib"
 
@@ -194,6 +194,8 @@ def run_report(plan_path: str | Path, kernel: str, out_dir: str | Path, only: st
         raise ValueError(f"{plan_path}: no notebook matches {only!r}")
     records = [RunRecord(e.name, e.notebook, list(e.params)) for e in plan]
     started = time.time()
+    previous = os.environ.get(RESULTS_ENV)
+    os.environ[RESULTS_ENV] = str(out_dir.resolve())  # the notebooks' kernels write results beside the report
     try:
         for i, entry in enumerate(plan):
             try:
@@ -203,6 +205,10 @@ def run_report(plan_path: str | Path, kernel: str, out_dir: str | Path, only: st
                 records[i].html = f"{entry.name}.html" if (out_dir / f"{entry.name}.html").is_file() else ""
                 raise
     finally:
+        if previous is None:
+            os.environ.pop(RESULTS_ENV, None)
+        else:
+            os.environ[RESULTS_ENV] = previous
         write_index(records, out_dir)
         write_json(out_dir / "manifest.json", manifest(
             {"plan": str(plan_path), "only": only, "kernel": kernel}, started,

@@ -5,6 +5,7 @@ seed, wall time). A results folder is written whole or not at all.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -22,6 +23,15 @@ from . import data
 PACKAGES = ("rnalib", "torch", "rna-fm", "numpy", "pandas", "scikit-learn", "networkx", "umap-learn", "matplotlib",
             "seaborn", "papermill", "nbconvert", "pooch", "tqdm")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_ENV = "RNALIB_RESULTS_DIR"
+
+
+def results_root(explicit: str | Path | None = None) -> Path:
+    """Where runs are written and read: ``explicit``, else ``$RNALIB_RESULTS_DIR``, else the repository's
+    ``reports/`` (``make test`` points the variable at a scratch folder so tests never touch real reports)."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(RESULTS_ENV) or REPO_ROOT / "reports")
 
 
 def git_commit(root: Path = REPO_ROOT) -> str:
@@ -78,7 +88,7 @@ def write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
-def write_results(root: str | Path, study: str, variant: str, metrics: dict[str, Any],
+def write_results(root: str | Path | None, study: str, variant: str, metrics: dict[str, Any],
                   predictions: pd.DataFrame, run_manifest: dict[str, Any],
                   extra_tables: dict[str, pd.DataFrame] | None = None,
                   extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
@@ -86,7 +96,7 @@ def write_results(root: str | Path, study: str, variant: str, metrics: dict[str,
 
     ``extra_tables`` become ``<name>.csv.gz``; ``extra_files`` maps a file name to a function writing it.
     """
-    target = Path(root) / "results" / study / variant
+    target = results_root(root) / "results" / study / variant
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{variant}.{uuid.uuid4().hex}.partial"
     staging.mkdir()

@@ -71,3 +71,13 @@ def test_run_report_only(project):
     assert [(r.name, r.status, r.embedder) for r in records] == [("03_c", "ok", "none")]
     with pytest.raises(ValueError, match="no notebook matches"):
         report.run_report(project / "plan.yaml", KERNEL, project / "out", only="zzz", root=project)
+
+
+def test_notebooks_write_results_beside_the_report(project):
+    make_notebook(project / "notebooks" / "r.ipynb", "x = 1",
+                  "import os\nfrom rnalib import results\nprint('ROOT', results.results_root())")
+    (project / "plan_r.yaml").write_text(yaml.safe_dump([{"name": "r", "notebook": "notebooks/r.ipynb"}]))
+    report.run_report(project / "plan_r.yaml", KERNEL, project / "out", root=project)
+    executed = nbformat.read(str(project / "out" / "notebooks" / "r.ipynb"), as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert f"ROOT {(project / 'out').resolve()}" in text

@@ -37,3 +37,12 @@ def test_failed_write_leaves_nothing_half(tmp_path):
 
 def test_git_commit_outside_repository(tmp_path):
     assert results.git_commit(tmp_path) == "unknown"
+
+
+def test_results_root_resolution(tmp_path, monkeypatch):
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    assert results.results_root() == results.REPO_ROOT / "reports"
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
+    assert results.results_root() == tmp_path and results.results_root("elsewhere") == results.Path("elsewhere")
+    folder = results.write_results(None, "s", "v", {}, pd.DataFrame({"a": [1]}), {})
+    assert folder == tmp_path / "results" / "s" / "v"
