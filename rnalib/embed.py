@@ -23,8 +23,6 @@ import numpy as np
 from .data import normalize_sequence, sha256_file
 
 WEIGHTS_ENV = "RNALIB_RNAFM_WEIGHTS"
-RNAFM_WINDOW = 1022
-"""Longest sequence RNA-FM takes: 1,024 learned positions minus BOS and EOS."""
 
 
 class Embedder(ABC):

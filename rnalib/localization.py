@@ -78,8 +78,8 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
     xs = {r: scaler.transform(x[i]).astype(np.float32) for r, i in idx.items()}
     ys = {r: y[i] for r, i in idx.items()}
     if method == "label_prior":
-        prior = models.label_prior_scores(ys["train"], 1)[0]
-        return FoldOutput(np.tile(prior, (len(xs["val"]), 1)), np.tile(prior, (len(xs["test"]), 1)))
+        return FoldOutput(models.label_prior_scores(ys["train"], len(xs["val"])),
+                          models.label_prior_scores(ys["train"], len(xs["test"])))
     if method == "logistic_regression":
         clf = models.fit_one_vs_rest(xs["train"], ys["train"], cfg.seed)
         return FoldOutput(clf.predict_proba(xs["val"]), clf.predict_proba(xs["test"]))

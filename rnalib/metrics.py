@@ -69,7 +69,6 @@ def normalized_confusion(y: np.ndarray, prob: np.ndarray, threshold: float) -> l
 
 MULTILABEL_METRICS = ("example_accuracy", "subset_accuracy", "average_precision", "coverage",
                       "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss")
-LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}
 
 
 def one_error(y: np.ndarray, scores: np.ndarray) -> float:
