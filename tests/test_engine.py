@@ -123,3 +123,17 @@ def test_cpu_defaults_are_fp32_and_threads_are_set(tiny):
     assert not eng.autocast and torch.get_num_threads() == 1
     engine.RnaFmEngine(model, alphabet, "cpu")
     assert torch.get_num_threads() == engine.default_threads()
+
+
+def test_bf16_autocast_branch_stays_close_to_fp32(tiny):
+    """The GPU path's bf16 autocast, exercised on CPU (CUDA itself cannot run here)."""
+    path, model, alphabet = tiny
+    seqs = random_seqs([30, 200, 64], seed=6)
+    fp32 = engine.RnaFmEngine(model, alphabet, "cpu", window=100, stride=60).embed(seqs)
+    bf16 = engine.RnaFmEngine(model, alphabet, "cpu", window=100, stride=60, autocast=True).embed(seqs)
+    assert bf16.dtype == np.float32 and np.isfinite(bf16).all()
+    assert np.corrcoef(fp32.ravel(), bf16.ravel())[0, 1] > 0.999
+    np.testing.assert_allclose(bf16, fp32, atol=0.1)
+    emb = embed.RnaFmEmbedder(path, device="cpu")
+    emb.engine.autocast = True
+    assert "-bf16-" in emb.id
