@@ -212,16 +212,3 @@ def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
 def probabilities(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
     """Predicted interaction probabilities for raw pair features."""
     return predict_proba(model, scaler.transform(features).astype(np.float32))
-
-
-def probabilities(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
-    """Predicted interaction probabilities for raw pair features."""
-    return predict_proba(model, scaler.transform(features).astype(np.float32))
-
-
-def embedder_summary(summaries: list[dict]) -> dict:
-    """One header entry for the embedders behind a set of runs (a fallback in any run is flagged)."""
-    used = sorted({s["manifest"]["embedder"]["used"] for s in summaries})
-    fallback = any(s["manifest"]["embedder"]["fallback"] for s in summaries)
-    reasons = sorted({s["manifest"]["embedder"]["reason"] for s in summaries})
-    return {"used": ", ".join(used) or "none", "fallback": fallback, "reason": "; ".join(reasons)}
