@@ -87,17 +87,10 @@ def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache 
             found[key] = vec
     missing = [key for key in unique if key not in found]
     total_nt = sum(len(unique[k]) for k in missing)
-    stream = getattr(embedder, "stream", None)
     with tqdm(total=len(missing), desc=f"{desc} [{embedder.id}]", unit="seq", disable=not progress or not missing,
               postfix={"cached": len(found), "nt": total_nt}) as bar:
         done_nt, started = 0, time.perf_counter()
-        if stream is not None:  # vectors arrive as sequences finish: each is stored at once
-            results = ((missing[i], vec) for i, vec in stream([unique[k] for k in missing]))
-        else:
-            results = ((key, vec) for start in range(0, len(missing), chunk_size)
-                       for key, vec in zip(missing[start:start + chunk_size],
-                                           embedder.embed([unique[k] for k in missing[start:start + chunk_size]])))
-        for key, vec in results:
+        for key, vec in _computed(embedder, missing, unique, chunk_size):
             cache.put(embedder.id, key, vec)
             found[key] = vec
             done_nt += len(unique[key])
@@ -108,3 +101,16 @@ def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache 
     for row, key in enumerate(keys):
         out[row] = found[key]
     return out
+
+
+def _computed(embedder: Embedder, keys: list[str], seqs: dict[str, str], chunk_size: int):
+    """(key, vector) pairs as they are computed: from ``embedder.stream`` when it has one (each sequence as it
+    finishes), else from ``embedder.embed`` in chunks of ``chunk_size``."""
+    stream = getattr(embedder, "stream", None)
+    if stream is not None:
+        for i, vec in stream([seqs[k] for k in keys]):
+            yield keys[i], vec
+        return
+    for start in range(0, len(keys), chunk_size):
+        chunk = keys[start:start + chunk_size]
+        yield from zip(chunk, embedder.embed([seqs[k] for k in chunk]))

@@ -155,7 +155,7 @@ def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
     import torch
 
     model, _ = random_rnafm_model(seed, **arch)
-    spec = {**RNAFM_T12, **arch}
+    spec = model.args
     upstream = {}
     for key, value in model.state_dict().items():
         if key.startswith("contact_head.regression"):
@@ -163,9 +163,9 @@ def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
         prefix = "encoder." if key.startswith("lm_head.") else "encoder.sentence_encoder."
         upstream[prefix + key] = value
     args = argparse.Namespace(
-        arch="roberta_large", max_positions=spec["max_positions"],
-        encoder_layers=spec["layers"], encoder_embed_dim=spec["embed_dim"],
-        encoder_ffn_embed_dim=spec["ffn_embed_dim"], encoder_attention_heads=spec["attention_heads"],
+        arch="roberta_large", max_positions=spec.max_positions,
+        encoder_layers=spec.layers, encoder_embed_dim=spec.embed_dim,
+        encoder_ffn_embed_dim=spec.ffn_embed_dim, encoder_attention_heads=spec.attention_heads,
         dropout=0.1, attention_dropout=0.1, activation_dropout=0.0,
     )
     path = Path(path)

@@ -14,6 +14,7 @@ attention path, and results streamed as sequences finish.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -168,9 +169,7 @@ class RnaFmEngine:
     @torch.inference_mode()
     def _group(self, seqs: Sequence[str], members: list[int]) -> Iterator[tuple[int, np.ndarray]]:
         windows = plan_windows([len(seqs[i]) for i in members], self.window, self.stride)
-        remaining = {}
-        for w in windows:
-            remaining[w.seq] = remaining.get(w.seq, 0) + 1
+        remaining = Counter(w.seq for w in windows)  # windows still to come, per sequence
         sums: dict[int, torch.Tensor] = {}
         counts: dict[int, torch.Tensor] = {}
         for batch in token_batches(windows, self.max_tokens):

@@ -1,6 +1,7 @@
 """Multi-label localization labels: counts, label-set sizes, co-occurrence, per-fold class sizes."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .data import LOC_CLASSES
@@ -22,11 +23,19 @@ def cooccurrence(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) 
     return y.T @ y
 
 
+def combination_name(flags, classes: tuple[str, ...] = LOC_CLASSES) -> str:
+    """A label set written as 'Nucleus+Exosome' (``flags``: one truth value per class; 'none' when empty)."""
+    return "+".join(c for c, on in zip(classes, flags) if on) or "none"
+
+
+def combination_names(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> np.ndarray:
+    """Each row's label set, named by ``combination_name``."""
+    return np.array([combination_name(row, classes) for row in records[list(classes)].to_numpy().astype(bool)])
+
+
 def label_combinations(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> pd.Series:
-    """Distinct label sets, written as 'Nucleus+Cytosol', with their sequence counts."""
-    names = records[list(classes)].astype(bool).apply(lambda r: "+".join(c for c in classes if r[c]) or "none",
-                                                      axis=1)
-    return names.value_counts().rename("sequences")
+    """Distinct label sets, written as 'Nucleus+Exosome', with their sequence counts."""
+    return pd.Series(combination_names(records, classes)).value_counts().rename("sequences")
 
 
 def fold_class_sizes(records: pd.DataFrame, folds: pd.DataFrame,

@@ -24,6 +24,7 @@ from . import metrics, models, results
 from .cache import EmbeddingCache, embed_cached
 from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
+from .labels import combination_name, combination_names
 from .losses import jaccard_matrix
 from .train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 
@@ -214,12 +215,6 @@ def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
 # --------------------------------------------------------------------------- label structure
 
 
-def combination_names(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> np.ndarray:
-    """Each row's label set written as 'Nucleus+Exosome'."""
-    y = records[list(classes)].to_numpy().astype(bool)
-    return np.array(["+".join(c for c, on in zip(classes, row) if on) or "none" for row in y])
-
-
 def theta_clusters(records: pd.DataFrame, theta: float, classes: tuple[str, ...] = LOC_CLASSES) -> pd.DataFrame:
     """Clusters at θ: connected components of the graph whose nodes are the distinct label combinations and
     whose edges join combinations with Jaccard ≥ θ. One row per cluster: combinations and sequences in it."""
@@ -231,7 +226,7 @@ def theta_clusters(records: pd.DataFrame, theta: float, classes: tuple[str, ...]
     for nodes in nx.connected_components(graph):
         nodes = sorted(nodes)
         rows.append({"combinations": len(nodes), "sequences": int(combos.iloc[nodes].sum()),
-                     "members": "; ".join("+".join(c for c, on in zip(classes, combos.index[n]) if on)
+                     "members": "; ".join(combination_name(combos.index[n], classes)
                                           for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")})
     return pd.DataFrame(rows).sort_values("sequences", ascending=False).reset_index(drop=True)
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 
@@ -194,21 +195,18 @@ def run_report(plan_path: str | Path, kernel: str, out_dir: str | Path, only: st
         raise ValueError(f"{plan_path}: no notebook matches {only!r}")
     records = [RunRecord(e.name, e.notebook, list(e.params)) for e in plan]
     started = time.time()
-    previous = os.environ.get(RESULTS_ENV)
-    os.environ[RESULTS_ENV] = str(out_dir.resolve())  # the notebooks' kernels write results beside the report
+    # the notebooks' kernels (child processes) write their results beside the report
+    results_here = mock.patch.dict(os.environ, {RESULTS_ENV: str(out_dir.resolve())})
     try:
-        for i, entry in enumerate(plan):
-            try:
-                records[i] = run_entry(entry, kernel, out_dir, root)
-            except ReportError as exc:
-                records[i].status, records[i].error = "failed", str(exc)
-                records[i].html = f"{entry.name}.html" if (out_dir / f"{entry.name}.html").is_file() else ""
-                raise
+        with results_here:
+            for i, entry in enumerate(plan):
+                try:
+                    records[i] = run_entry(entry, kernel, out_dir, root)
+                except ReportError as exc:
+                    records[i].status, records[i].error = "failed", str(exc)
+                    records[i].html = f"{entry.name}.html" if (out_dir / f"{entry.name}.html").is_file() else ""
+                    raise
     finally:
-        if previous is None:
-            os.environ.pop(RESULTS_ENV, None)
-        else:
-            os.environ[RESULTS_ENV] = previous
         write_index(records, out_dir)
         write_json(out_dir / "manifest.json", manifest(
             {"plan": str(plan_path), "only": only, "kernel": kernel}, started,

@@ -186,6 +186,34 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
         yield order[start:start + batch_size]
 
 
+def _fit(module: nn.Module, params, batch_loss, val_loss, n: int, epochs: int, lr: float, batch_size: int,
+         patience: int, generator: torch.Generator, desc: str, progress: bool) -> pd.DataFrame:
+    """The epoch loop shared by both stages: Adam over ``params``, shuffled mini-batches of ``n`` examples (a
+    batch of one is skipped), ``val_loss()`` after each epoch, early stopping with the best weights restored."""
+    optimizer = torch.optim.Adam(params, lr=lr)
+    stopper, history = EarlyStopping(patience), []
+    for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
+        module.train()
+        running, seen = 0.0, 0
+        for batch in _batches(n, batch_size, generator):
+            if len(batch) < 2:
+                continue
+            optimizer.zero_grad()
+            loss = batch_loss(batch)
+            loss.backward()
+            optimizer.step()
+            running, seen = running + loss.item() * len(batch), seen + len(batch)
+        module.eval()
+        with torch.inference_mode():
+            val = float(val_loss())
+        history.append({"epoch": epoch, "train_loss": running / max(seen, 1), "val_loss": val})
+        if stopper.step(epoch, val, module):
+            break
+    stopper.restore(module)
+    module.eval()
+    return pd.DataFrame(history)
+
+
 def train_contrastive(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, cfg: LocasConfig,
                       progress: bool = True):
     """Stage 1: encoder + projection trained with the multi-label supervised contrastive loss (Jaccard ≥ θ);
@@ -198,31 +226,19 @@ def train_contrastive(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
     encoder = Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout)
     projection = ProjectionHead(cfg.encoder_dim, out_dim=cfg.projection_dim)
     both = nn.ModuleDict({"encoder": encoder, "projection": projection})
-    optimizer = torch.optim.Adam(both.parameters(), lr=cfg.scl_lr)
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
-    stopper, history = EarlyStopping(cfg.patience), []
-    for epoch in tqdm(range(cfg.scl_epochs), desc="contrastive epochs", disable=not progress):
-        both.train()
-        running, seen = 0.0, 0
-        for batch in _batches(len(xt), cfg.batch_size, generator):
-            if len(batch) < 2:
-                continue
-            optimizer.zero_grad()
-            loss = multilabel_supcon_loss(projection(encoder(xt[batch])), yt[batch], cfg.theta, cfg.temperature)
-            loss.backward()
-            optimizer.step()
-            running, seen = running + loss.item() * len(batch), seen + len(batch)
-        both.eval()
-        with torch.inference_mode():
-            val = np.mean([multilabel_supcon_loss(projection(encoder(xv[b])), yv[b], cfg.theta, cfg.temperature).item()
-                           for b in _batches(len(xv), cfg.batch_size, torch.Generator().manual_seed(0))])
-        history.append({"epoch": epoch, "train_loss": running / max(seen, 1), "val_loss": float(val)})
-        if stopper.step(epoch, float(val), both):
-            break
-    stopper.restore(both)
-    both.eval()
-    return encoder, projection, pd.DataFrame(history)
+
+    def loss(xs, ys):
+        return multilabel_supcon_loss(projection(encoder(xs)), ys, cfg.theta, cfg.temperature)
+
+    def val_loss():
+        return np.mean([loss(xv[b], yv[b]).item()
+                        for b in _batches(len(xv), cfg.batch_size, torch.Generator().manual_seed(0))])
+
+    history = _fit(both, both.parameters(), lambda b: loss(xt[b], yt[b]), val_loss, len(xt), cfg.scl_epochs,
+                   cfg.scl_lr, cfg.batch_size, cfg.patience, generator, "contrastive epochs", progress)
+    return encoder, projection, history
 
 
 def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
@@ -235,28 +251,8 @@ def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.nd
     loss_fn = classification_loss(loss_name)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    trainable = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(trainable, lr=lr)
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
-    stopper, history = EarlyStopping(patience), []
-    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
-        module.train()
-        running = 0.0
-        for batch in _batches(len(xt), batch_size, generator):
-            if len(batch) < 2:
-                continue
-            optimizer.zero_grad()
-            loss = loss_fn(module(xt[batch]), yt[batch])
-            loss.backward()
-            optimizer.step()
-            running += loss.item() * len(batch)
-        module.eval()
-        with torch.inference_mode():
-            val = loss_fn(module(xv), yv).item()
-        history.append({"epoch": epoch, "train_loss": running / len(xt), "val_loss": val})
-        if stopper.step(epoch, val, module):
-            break
-    stopper.restore(module)
-    module.eval()
-    return pd.DataFrame(history)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    return _fit(module, trainable, lambda b: loss_fn(module(xt[b]), yt[b]), lambda: loss_fn(module(xv), yv).item(),
+                len(xt), epochs, lr, batch_size, patience, generator, "epochs", progress)
