@@ -4,9 +4,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
-BINARY_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "auroc", "auprc")
+BINARY_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "auroc", "auprc", "prevalence")
 
 
 def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
@@ -20,36 +21,91 @@ def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
     return float(thresholds[best])
 
 
-def binary_metrics(y: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, float]:
+def binary_metrics(y: np.ndarray, prob: np.ndarray, threshold: float,
+                   sample_weight: np.ndarray | None = None) -> dict[str, float]:
     """Accuracy, balanced accuracy, precision, recall, F1 at ``threshold`` (prob ≥ threshold is positive);
-    AUROC and AUPRC (average precision) from the probabilities. Undefined values are NaN."""
+    AUROC and AUPRC (average precision) from the probabilities; prevalence, the share of positives (the AUPRC
+    of a random classifier). With ``sample_weight`` every metric is scikit-learn's weighted one (rows of weight
+    0 are dropped first; integer weights give the metrics of the data with rows repeated that often).
+    Undefined values are NaN."""
     y = np.asarray(y).astype(int)
-    pred = (np.asarray(prob) >= threshold).astype(int)
+    prob = np.asarray(prob)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=float)
+        if sample_weight.shape != y.shape or np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
+            raise ValueError("sample_weight must be finite, non-negative and one per row")
+        keep = sample_weight > 0
+        y, prob, sample_weight = y[keep], prob[keep], sample_weight[keep]
+    if not len(y):
+        return {name: np.nan for name in BINARY_METRICS}
+    pred = (prob >= threshold).astype(int)
     two_classes = len(np.unique(y)) == 2
+    w = sample_weight
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # one call for what precision_score, recall_score and f1_score each compute (same values)
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(y, pred, average="binary", zero_division=0,
+                                                                       sample_weight=w)
         return {
-            "accuracy": skm.accuracy_score(y, pred),
-            "balanced_accuracy": skm.balanced_accuracy_score(y, pred) if two_classes else np.nan,
-            "precision": skm.precision_score(y, pred, zero_division=0),
-            "recall": skm.recall_score(y, pred, zero_division=0),
-            "f1": skm.f1_score(y, pred, zero_division=0),
-            "auroc": skm.roc_auc_score(y, prob) if two_classes else np.nan,
-            "auprc": skm.average_precision_score(y, prob) if two_classes else np.nan,
+            "accuracy": skm.accuracy_score(y, pred, sample_weight=w),
+            "balanced_accuracy": skm.balanced_accuracy_score(y, pred, sample_weight=w) if two_classes else np.nan,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "auroc": skm.roc_auc_score(y, prob, sample_weight=w) if two_classes else np.nan,
+            "auprc": skm.average_precision_score(y, prob, sample_weight=w) if two_classes else np.nan,
+            "prevalence": float(np.average(y, weights=w)),
         }
 
 
-def evaluate_binary(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: int = 200,
-                    seed: int = 0) -> dict[str, dict[str, float]]:
-    """Each metric's value and percentile-bootstrap 95% interval (resampling pairs with replacement)."""
+def _cluster_index(ids: np.ndarray) -> np.ndarray:
+    """Each row's cluster as an integer 0..k-1 (k distinct ids)."""
+    return np.unique(np.asarray(ids), return_inverse=True)[1].ravel()
+
+
+def _pigeonhole_weights(codes_x: np.ndarray, codes_y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One two-way cluster-bootstrap replicate: draw the distinct x clusters with replacement and, independently,
+    the distinct y clusters; a row's weight is (times its x was drawn) × (times its y was drawn).
+    ``codes_x``/``codes_y`` are the rows' cluster indices 0..k-1 (every index present)."""
+    n_x, n_y = int(codes_x.max(initial=-1)) + 1, int(codes_y.max(initial=-1)) + 1
+    count_x = np.bincount(rng.integers(0, n_x, n_x), minlength=n_x)
+    count_y = np.bincount(rng.integers(0, n_y, n_y), minlength=n_y)
+    return (count_x[codes_x] * count_y[codes_y]).astype(float)
+
+
+def evaluate_binary(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: int = 200, seed: int = 0,
+                    clusters: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, dict[str, float]]:
+    """Each metric's value and percentile-bootstrap 95% interval (over the finite replicates).
+
+    Without ``clusters`` the bootstrap resamples pairs (rows) with replacement, which treats pairs as
+    independent. Test pairs share RNAs, though (one miRNA sits in dozens of pairs), and the errors of pairs
+    sharing an RNA are correlated, so the pair bootstrap understates the uncertainty. With
+    ``clusters=(ids_x, ids_y)`` (each row's x-partner and y-partner RNA id) it runs a two-way cluster
+    ("pigeonhole") bootstrap for crossed designs (Owen 2007, "The pigeonhole bootstrap", Ann. Appl. Stat.):
+    each replicate draws the distinct x RNAs with replacement and, independently, the distinct y RNAs, gives
+    each pair the weight (draws of its x RNA) × (draws of its y RNA) and computes the weighted metrics, so both
+    sources of dependence are resampled and the interval reflects how many independent RNAs the test set
+    really holds. The method is mildly conservative: even with no shared RNAs (every id once per side) the
+    product weights have variance ≈ 3 rather than 1, so its interval is then about √3 times the pair one.
+    """
     y, prob = np.asarray(y), np.asarray(prob)
     point = binary_metrics(y, prob, threshold)
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in BINARY_METRICS}
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        for name, value in binary_metrics(y[idx], prob[idx], threshold).items():
-            draws[name].append(value)
+    if clusters is None:
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(y), len(y))
+            for name, value in binary_metrics(y[idx], prob[idx], threshold).items():
+                draws[name].append(value)
+    else:
+        ids_x, ids_y = (np.asarray(ids) for ids in clusters)
+        if ids_x.shape != y.shape or ids_y.shape != y.shape:
+            raise ValueError("clusters must be two arrays of ids, one id per row")
+        codes_x, codes_y = _cluster_index(ids_x), _cluster_index(ids_y)
+        for _ in range(n_boot):
+            weights = _pigeonhole_weights(codes_x, codes_y, rng)
+            for name, value in binary_metrics(y, prob, threshold, sample_weight=weights).items():
+                draws[name].append(value)
     out = {}
     for name in BINARY_METRICS:
         sample = np.asarray(draws[name], dtype=float)
@@ -57,6 +113,13 @@ def evaluate_binary(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: i
         low, high = (np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan))
         out[name] = {"value": float(point[name]), "ci_low": float(low), "ci_high": float(high)}
     return out
+
+
+def summarize_over_splits(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
+    """Mean, sd (ddof=1; NaN for a single split) and n of ``value`` per group of ``by`` — the
+    "mean ± sd over split seeds" table. NaN values are left out of all three."""
+    grouped = frame.groupby(list(by), sort=True, dropna=False)[value]
+    return grouped.agg(mean="mean", sd="std", n="count").reset_index()
 
 
 def normalized_confusion(y: np.ndarray, prob: np.ndarray, threshold: float) -> list[list[float]]:
