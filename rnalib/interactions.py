@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from . import data, metrics, models, results, sampling
+from . import data, families, metrics, models, results, sampling
 from .cache import EmbeddingCache, embed_cached
 from .embed import Embedder, EmbedderChoice
 from .train import TrainConfig, penultimate, predict_proba, train_classifier
@@ -33,7 +33,7 @@ class InteractionRun:
     dataset: pd.DataFrame
     features: np.ndarray
     scaler: StandardScaler
-    model: torch.nn.Module
+    model: torch.nn.Module | None
     history: pd.DataFrame
     metrics: dict
     predictions: pd.DataFrame
@@ -50,11 +50,11 @@ def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCac
     return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
 
 
-def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, seed) -> dict:
+def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, seed, clusters) -> dict:
     return {
         "threshold": float(threshold),
         "val": metrics.binary_metrics(y_val, p_val, threshold),
-        "test": metrics.evaluate_binary(y_test, p_test, threshold, n_boot, seed),
+        "test": metrics.evaluate_binary(y_test, p_test, threshold, n_boot, seed, clusters=clusters),
         "test_augmented": metrics.binary_metrics(y_aug, p_aug, threshold),
         "confusion_test": metrics.normalized_confusion(y_test, p_test, threshold),
     }
@@ -62,7 +62,7 @@ def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, 
 
 def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
     """Pairs and RNAs per role (original orientation), and how many positives the protocol dropped."""
-    orig = dataset[dataset["augmentation"] == "original"]
+    orig = sampling.original_pairs(dataset)
     out = {"unique_positive_pairs": n_unique_positives,
            "dropped_positive_pairs": n_unique_positives - int(orig["label"].sum())}
     for role, part in orig.groupby("role"):
@@ -72,22 +72,49 @@ def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
     return out
 
 
+def rna_families(positives: pd.DataFrame, min_seq_id: float, coverage: float, threads: int = 1) -> pd.Series:
+    """Family of every RNA of the positive pairs: miRNAs by seed, long RNAs by MMseqs2 clusters."""
+    rnas = pd.concat([positives[[f"id_{s}", f"seq_{s}", f"cat_{s}"]].set_axis(["id", "seq", "cat"], axis=1)
+                      for s in ("x", "y")]).drop_duplicates("id")
+    return families.assign_families(list(rnas["id"]), list(rnas["seq"]), list(rnas["cat"]), min_seq_id, coverage,
+                                    threads)
+
+
+def residual_similarity(dataset: pd.DataFrame, threads: int = 1) -> pd.DataFrame:
+    """Each test RNA unseen in training and its closest relative among the training RNAs (``rnalib.families``)."""
+    orig = sampling.original_pairs(dataset)
+    train = orig[(orig["role"] == "train") & (orig["label"] == 1)]
+    test = orig[(orig["role"] == "test") & (orig["label"] == 1)]
+    seen = sampling.seen_rnas(train)
+    seqs = dict(zip(orig["id_x"], orig["seq_x"])) | dict(zip(orig["id_y"], orig["seq_y"]))
+    cats = dict(zip(orig["id_x"], orig["cat_x"])) | dict(zip(orig["id_y"], orig["cat_y"]))
+    unseen = sorted((set(test["id_x"]) | set(test["id_y"])) - seen)
+    if not unseen:
+        return pd.DataFrame()
+    return families.residual_similarity(unseen, sorted(seen), seqs, cats, threads=threads)
+
+
 def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainConfig, protocol: str = "C1",
                      weighting: str = "uniform", ratio: int = 20, reverse: bool = True, max_len: int = 1022,
-                     max_pairs: int | None = None, workers: int = 10, n_boot: int = 200,
-                     cache: EmbeddingCache | None = None, progress: bool = True,
-                     pairs_csv: str | None = None) -> InteractionRun:
-    """Run one configuration under one protocol; baselines see exactly the same splits, negatives and features.
+                     max_pairs: int | None = None, n_boot: int = 200, cache: EmbeddingCache | None = None,
+                     progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
+                     train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
+                     threads: int = 1) -> InteractionRun:
+    """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
+    negatives and features. ``train_network=False`` scores the baselines only.
 
+    ``split_seed`` draws the split and the negatives; ``config.seed`` the network's initialisation and batches.
+    C4 groups RNAs into families (``min_seq_id`` / ``coverage``: MMseqs2 clustering of long RNAs).
     ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt.
     """
     started = time.time()
-    seed = config.seed
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
-              "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "workers": workers, "n_boot": n_boot,
-              "config": asdict(config), "embedder": choice.as_dict()}
-    positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, seed)
-    dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=seed, workers=workers)
+              "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "n_boot": n_boot,
+              "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
+              "coverage": coverage, "config": asdict(config), "embedder": choice.as_dict()}
+    positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, split_seed)
+    fams = rna_families(positives, min_seq_id, coverage, threads) if protocol == "C4" else None
+    dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=split_seed, families=fams)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
     original = (dataset["augmentation"] == "original").to_numpy()
@@ -95,49 +122,69 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     scaler = StandardScaler().fit(features[train])
     x = scaler.transform(features).astype(np.float32)
 
-    model, history, best_epoch = train_classifier(x[train], y[train], x[val], y[val], config, progress)
-    degrees = sampling.training_degrees(dataset)
-    logistic = models.fit_logistic(x[train], y[train], seed)
-    scores = {
-        "model": predict_proba(model, x),
+    model, history, best_epoch = None, pd.DataFrame(columns=["epoch", "train_loss", "val_loss", "lr"]), -1
+    scores = {}
+    if train_network:
+        model, history, best_epoch = train_classifier(x[train], y[train], x[val], y[val], config, progress)
+        scores["model"] = predict_proba(model, x)
+    logistic = models.fit_logistic(x[train], y[train], split_seed)
+    scores |= {
         "logistic_regression": logistic.predict_proba(x)[:, 1],
-        "degree_only": models.degree_scores(degrees, dataset["id_x"], dataset["id_y"]),
+        "degree_only": models.degree_scores(sampling.training_degrees(dataset), dataset["src_x"], dataset["src_y"]),
         "all_negative": models.all_negative_scores(len(dataset)),
     }
     vo, to = val & original, test & original
+    clusters = (dataset["src_x"].to_numpy()[to], dataset["src_y"].to_numpy()[to])
     results_by_model = {}
     for name, prob in scores.items():
         threshold = 1.0 if name == "all_negative" else metrics.best_f1_threshold(y[vo], prob[vo])
         results_by_model[name] = _score_block(y[vo], prob[vo], y[to], prob[to], y[test], prob[test],
-                                              threshold, n_boot, seed)
+                                              threshold, n_boot, split_seed, clusters)
+    residual = residual_similarity(dataset, threads)
     summary = {
-        "variant": None, "protocol": protocol, "weighting": weighting, "best_epoch": best_epoch,
-        "epochs_run": len(history), "all_negative_accuracy_floor": ratio / (ratio + 1),
-        "counts": split_counts(dataset, len(positives)), "models": results_by_model,
+        "variant": None, "protocol": protocol, "weighting": weighting, "split_seed": split_seed,
+        "max_pairs": max_pairs, "best_epoch": best_epoch, "epochs_run": len(history),
+        "warmup_epochs": config.warmup_epochs, "all_negative_accuracy_floor": ratio / (ratio + 1),
+        "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
+        "counts": split_counts(dataset, len(positives)),
+        "structure": sampling.structure(dataset).reset_index().to_dict("records"),
+        "families": int(fams.nunique()) if fams is not None else None,
+        "residual_similarity": families.summarize_residual(residual) if len(residual) else {},
+        "models": results_by_model,
     }
     shown = dataset[val | test]
     predictions = pd.DataFrame({
         "rna_x_id": shown["id_x"].to_numpy(), "rna_y_id": shown["id_y"].to_numpy(),
+        "src_x_id": shown["src_x"].to_numpy(), "src_y_id": shown["src_y"].to_numpy(),
         "label": shown["label"].to_numpy(), "role": shown["role"].to_numpy(),
-        "augmentation": shown["augmentation"].to_numpy(), "prob": scores["model"][val | test],
-        **{f"prob_{b}": scores[b][val | test] for b in BASELINES},
+        "augmentation": shown["augmentation"].to_numpy(),
+        **{("prob" if m == "model" else f"prob_{m}"): p[val | test] for m, p in scores.items()},
     })
     return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started)
 
 
-def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_name: str) -> Path:
+def variant_name(config_name: str, protocol: str, split_seed: int, weighting: str = "uniform",
+                 reverse: bool = True, tag: str = "") -> str:
+    """The results folder of one run: ``<config>__<protocol>__s<seed>[__degneg][__norev][__<tag>]``."""
+    return "__".join([config_name, protocol, f"s{split_seed}"] + (["degneg"] if weighting == "degree" else [])
+                     + ([] if reverse else ["norev"]) + ([tag] if tag else []))
+
+
+def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_name: str, tag: str = "") -> Path:
     """Write the results contract (plus split, history and the model) to ``<root>/results/interactions/<variant>``."""
-    run.metrics["variant"], run.metrics["config"] = variant, config_name
+    run.metrics["variant"], run.metrics["config"], run.metrics["tag"] = variant, config_name, tag
     split = run.dataset.rename(columns={"id_x": "rna_x_id", "id_y": "rna_y_id"})[
-        ["rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative", "pair_key"]]
-    state = {"state_dict": run.model.state_dict(), "scaler_mean": torch.as_tensor(run.scaler.mean_),
-             "scaler_scale": torch.as_tensor(run.scaler.scale_), "in_dim": int(run.features.shape[1]),
-             "config": run.params["config"]}
+        ["rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative", "stratum", "pair_key"]]
     manifest = results.manifest({**run.params, "config_name": config_name, "variant": variant}, run.started,
                                 seed=run.params["config"]["seed"], embedder=run.params["embedder"])
+    extra_files = {}
+    if run.model is not None:
+        state = {"state_dict": run.model.state_dict(), "scaler_mean": torch.as_tensor(run.scaler.mean_),
+                 "scaler_scale": torch.as_tensor(run.scaler.scale_), "in_dim": int(run.features.shape[1]),
+                 "config": run.params["config"]}
+        extra_files["model.pt"] = lambda path: torch.save(state, path)
     return results.write_results(root, "interactions", variant, run.metrics, run.predictions, manifest,
-                                 extra_tables={"split": split, "history": run.history},
-                                 extra_files={"model.pt": lambda path: torch.save(state, path)})
+                                 extra_tables={"split": split, "history": run.history}, extra_files=extra_files)
 
 
 def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:
@@ -162,7 +209,7 @@ def metrics_frame(summary: dict) -> pd.DataFrame:
     rows = [{"model": model, "metric": metric, **stats}
             for model, block in summary["models"].items() for metric, stats in block["test"].items()]
     frame = pd.DataFrame(rows)
-    for key in ("variant", "config", "protocol", "weighting"):
+    for key in ("variant", "config", "tag", "protocol", "weighting", "split_seed", "test_prevalence"):
         frame.insert(0, key, summary.get(key))
     return frame
 
@@ -178,12 +225,25 @@ def load_results(root: str | Path | None = None) -> tuple[list[dict], pd.DataFra
         summaries.append(summary)
         frames.append(metrics_frame(summary))
         history = pd.read_csv(folder / "history.csv.gz")
-        history["variant"], history["config"], history["protocol"] = (summary["variant"], summary["config"],
-                                                                       summary["protocol"])
+        for key in ("variant", "config", "tag", "protocol", "split_seed"):
+            history[key] = summary.get(key)
         histories.append(history)
     if not summaries:
         return [], pd.DataFrame(), pd.DataFrame()
     return summaries, pd.concat(frames, ignore_index=True), pd.concat(histories, ignore_index=True)
+
+
+def over_splits(long: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sd and number of splits of every (tag, protocol, weighting, model, metric); the network is named by
+    its configuration, and each baseline counts once per split (every configuration run on a split scores the
+    same baselines). Only networks that were trained appear."""
+    nets = long[long["model"] == "model"].assign(model=lambda t: t["config"])
+    base = long[long["model"] != "model"].drop_duplicates(["tag", "protocol", "weighting", "split_seed", "model",
+                                                           "metric"])
+    keys = ["tag", "protocol", "weighting", "model", "metric"]
+    table = metrics.summarize_over_splits(pd.concat([nets, base]), keys)
+    prevalence = long.groupby(["tag", "protocol", "weighting"])["test_prevalence"].mean().rename("prevalence")
+    return table.join(prevalence, on=["tag", "protocol", "weighting"])
 
 
 def config_table(summaries: list[dict]) -> pd.DataFrame:
@@ -199,10 +259,12 @@ def config_table(summaries: list[dict]) -> pd.DataFrame:
 def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
     """Recreate a saved run's split (same parameters and seed) and check it equals the saved ``split.csv.gz``."""
     params = json.loads((Path(folder) / "manifest.json").read_text())["parameters"]
-    positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"],
-                                               params["config"]["seed"])
+    seed = params["split_seed"]
+    positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"], seed)
+    fams = (rna_families(positives, params["min_seq_id"], params["coverage"]) if params["protocol"] == "C4"
+            else None)
     dataset = sampling.build_dataset(positives, params["protocol"], params["ratio"], params["weighting"],
-                                     params["reverse"], seed=params["config"]["seed"], workers=params["workers"])
+                                     params["reverse"], seed=seed, families=fams)
     saved = pd.read_csv(Path(folder) / "split.csv.gz")
     if not (saved["rna_x_id"].equals(dataset["id_x"]) and saved["rna_y_id"].equals(dataset["id_y"])):
         raise ValueError(f"{folder}: the rebuilt split differs from split.csv.gz (other data or code version)")

@@ -202,3 +202,30 @@ def grouped_bars(table: pd.DataFrame, value: str, title: str) -> plt.Figure:
     ax.set(title=title, xlabel="")
     fig.tight_layout()
     return fig
+
+
+def protocol_effect(table: pd.DataFrame, metrics: tuple[str, ...] = ("auroc", "auprc"),
+                    order: tuple[str, ...] = ("C1", "C1m", "C2", "C3", "C4")) -> plt.Figure:
+    """Mean ± sd over split seeds per protocol (x axis) and model (colour); AUROC panels mark chance (0.5),
+    AUPRC panels the prevalence (what a random ranking scores). ``table``: ``interactions.over_splits`` rows."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.9), squeeze=False)
+    xs = [p for p in order if p in set(table["protocol"])]
+    levels = list(dict.fromkeys(table["model"]))
+    colours = dict(zip(levels, sns.color_palette(PALETTE, len(levels))))
+    for ax, metric in zip(axes[0], metrics):
+        part = table[table["metric"] == metric]
+        for k, level in enumerate(levels):
+            sub = part[part["model"] == level].set_index("protocol").reindex(xs)
+            pos = np.arange(len(xs)) + (k - (len(levels) - 1) / 2) * 0.7 / max(len(levels), 1)
+            ax.errorbar(pos, sub["mean"], yerr=sub["sd"].fillna(0), fmt="o", ms=5, capsize=3,
+                        color=colours[level], label=level)
+        if metric == "auroc":
+            ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
+        if metric == "auprc":
+            prev = part.drop_duplicates("protocol").set_index("protocol")["prevalence"].reindex(xs)
+            ax.scatter(np.arange(len(xs)), prev, marker="_", s=400, color="grey", label="prevalence (random)")
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set(title=f"{metric} (mean ± sd over splits)", ylim=(0, 1.02) if metric != "auroc" else (0.3, 1.02))
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -31,7 +31,7 @@ def run(path, cache_dir, protocol="C1"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 2)), cfg, protocol,
-                                             ratio=3, n_boot=10, workers=2, cache=EmbeddingCache(cache_dir),
+                                             ratio=3, n_boot=10, cache=EmbeddingCache(cache_dir),
                                              progress=False)
 
 

@@ -38,70 +38,125 @@ def test_induced_subset_keeps_all_pairs_among_chosen_rnas():
     assert len(inside) == len(sub)
 
 
+def split_roles(split):
+    return (split[split.role == r] for r in ("train", "val", "test"))
+
+
 def test_c1_is_a_random_pair_split():
     split = sampling.split_pairs(toy_positives(), "C1", seed=0)
     counts = split.role.value_counts()
     assert counts["test"] == round(72 * 0.1) and counts["val"] == round((72 - 7) * 0.2) and "dropped" not in counts
 
 
-def test_c2_every_held_out_pair_has_exactly_one_unseen_rna():
+def test_c2_every_held_out_pair_has_exactly_one_partner_in_a_training_pair():
     for seed in range(5):
         split = sampling.split_pairs(toy_positives(seed=seed), "C2", seed=seed)
-        train, val, test = (split[split.role == r] for r in ("train", "val", "test"))
+        train, val, test = split_roles(split)
         assert len(test) and len(val)
-        seen = rnas(train) | rnas(val)
-        assert all((a in seen) != (b in seen) for a, b in zip(test.id_x, test.id_y))
-        assert all((a in rnas(train)) != (b in rnas(train)) for a, b in zip(val.id_x, val.id_y))
+        seen = rnas(train)  # seen = in a training pair; validation RNAs are not seen
+        for held in (val, test):
+            assert all((a in seen) != (b in seen) for a, b in zip(held.id_x, held.id_y))
 
 
 def test_c3_shares_no_rna_between_splits():
     for seed in range(5):
         split = sampling.split_pairs(toy_positives(seed=seed), "C3", seed=seed)
-        train, val, test = (split[split.role == r] for r in ("train", "val", "test"))
+        train, val, test = split_roles(split)
         assert len(train) and len(val) and len(test)
         assert not rnas(test) & (rnas(train) | rnas(val))
         assert not rnas(val) & rnas(train)
 
 
+def test_c4_holds_out_whole_families():
+    pos = toy_positives(n_x=20, n_y=60, edges_per_x=8)
+    families = pd.Series({r: f"fam{int(r[1:]) // 3}{r[0]}" for r in rnas(pos)})  # families of three RNAs
+    for seed in range(3):
+        split = sampling.split_pairs(pos, "C4", seed=seed, families=families)
+        train, val, test = split_roles(split)
+        assert len(train) and len(val) and len(test)
+        fam = lambda part: set(families[list(rnas(part))])  # noqa: E731
+        assert not fam(test) & (fam(train) | fam(val)) and not fam(val) & fam(train)
+    with pytest.raises(ValueError, match="needs RNA families"):
+        sampling.split_pairs(pos, "C4")
+    with pytest.raises(ValueError, match="have no family"):
+        sampling.split_pairs(pos, "C4", families=families.iloc[1:])
+
+
+def test_c1m_is_c1_with_c3_training_size():
+    pos = toy_positives(n_x=20, n_y=60, edges_per_x=8)
+    c1, c1m, c3 = (sampling.split_pairs(pos, p, seed=2) for p in ("C1", "C1m", "C3"))
+    assert (c1m.role == "train").sum() == (c3.role == "train").sum() < (c1.role == "train").sum()
+    for role in ("val", "test"):
+        assert c1m[c1m.role == role].pair_key.equals(c1[c1.role == role].pair_key)
+    assert set(c1m[c1m.role == "train"].pair_key) <= set(c1[c1.role == "train"].pair_key)
+
+
 def test_unknown_protocol():
     with pytest.raises(ValueError, match="unknown split protocol"):
-        sampling.split_pairs(toy_positives(), "C4")
+        sampling.split_pairs(toy_positives(), "C9")
 
 
+def negatives_of(pos, protocol="C1", ratio=3, weighting="uniform", seed=5, families=None):
+    split = sampling.split_pairs(pos, protocol, seed=seed, families=families)
+    return split, sampling.sample_negatives(split, set(pos.pair_key), ratio, weighting, seed)
+
+
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")
 @pytest.mark.parametrize("weighting", ["uniform", "degree"])
-def test_negatives_are_valid_and_independent_of_worker_count(weighting):
-    pos = toy_positives()
-    forbidden = set(pos.pair_key)
-    one = sampling.sample_negatives(pos, forbidden, ratio=3, weighting=weighting, seed=5, workers=1,
-                                    block_size=64)
-    many = sampling.sample_negatives(pos, forbidden, ratio=3, weighting=weighting, seed=5, workers=7,
-                                     block_size=64)
-    pd.testing.assert_frame_equal(one, many)
-    assert len(one) == 3 * len(pos)
-    keys = [sampling.pair_key(a, b) for a, b in zip(one.id_x, one.id_y)]
-    assert len(set(keys)) == len(keys) and not set(keys) & forbidden
-    assert (one.id_x != one.id_y).all()
-    assert set(one.id_x) <= set(pos.id_x) and set(one.id_y) <= set(pos.id_y)
-    other_seed = sampling.sample_negatives(pos, forbidden, ratio=3, weighting=weighting, seed=6, block_size=64)
-    assert not one.equals(other_seed)
+def test_negatives_are_valid_unique_and_seeded(weighting):
+    pos = toy_positives(n_x=20, n_y=60, edges_per_x=8)
+    split, neg = negatives_of(pos, weighting=weighting)
+    keys = [sampling.pair_key(a, b) for a, b in zip(neg.id_x, neg.id_y)]
+    assert len(set(keys)) == len(keys)  # never twice, not even in two splits
+    assert not set(keys) & set(pos.pair_key) and (neg.id_x != neg.id_y).all()
+    for role in sampling.ROLES:  # x partners from the split's x side, y partners from its y side
+        part, negs = split[split.role == role], neg[neg.role == role]
+        assert set(negs.id_x) <= set(part.id_x) and set(negs.id_y) <= set(part.id_y)
+    assert negatives_of(pos, weighting=weighting)[1].equals(neg)
+    assert not negatives_of(pos, weighting=weighting, seed=6)[1].equals(neg)
+
+
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")
+@pytest.mark.parametrize("protocol", ["C1", "C2", "C3"])
+def test_negatives_follow_the_positives_seen_structure(protocol):
+    pos = toy_positives(n_x=30, n_y=200, edges_per_x=10)
+    split, neg = negatives_of(pos, protocol, ratio=2)
+    seen = rnas(split[split.role == "train"])
+    for role in sampling.ROLES:
+        part, negs = split[split.role == role], neg[neg.role == role]
+        strata = lambda f: pd.Series([(a in seen, b in seen) for a, b in zip(f.id_x, f.id_y)])  # noqa: E731
+        ratio = len(negs) / len(part)
+        # every stratum (x seen?, y seen?) holds the split's ratio of negatives per positive
+        assert (strata(negs).value_counts() == (strata(part).value_counts() * ratio).round()).all(), role
+
+
+def test_resolve_does_not_depend_on_stream_order():
+    rng = np.random.default_rng(0)
+    codes = [rng.permutation(50)[:40] for _ in range(3)]
+    needs, ids = [15, 10, 12], [0, 5, 9]
+    picks = sampling._resolve(codes, needs, ids, seed=1)
+    flipped = sampling._resolve(codes[::-1], needs[::-1], ids[::-1], seed=1)[::-1]
+    chosen = [set(c[p]) for c, p in zip(codes, picks)]
+    assert chosen == [set(c[p]) for c, p in zip(codes, flipped)]
+    assert [len(c) for c in chosen] == needs and not (chosen[0] & chosen[1] or chosen[1] & chosen[2])
 
 
 def test_degree_weighting_follows_positive_degrees():
     rows = [("hub", f"y{j}") for j in range(20)] + [(f"x{i}", f"y{20 + i}") for i in range(40)]
-    pos = pd.DataFrame(rows, columns=["id_x", "id_y"])
+    pos = pd.DataFrame(rows, columns=["id_x", "id_y"]).assign(role="train")
     pos["pair_key"] = [sampling.pair_key(a, b) for a, b in rows]
-    forbidden = set(pos.pair_key)
-    uniform = sampling.sample_negatives(pos, forbidden, ratio=1, weighting="uniform", seed=0)
-    degree = sampling.sample_negatives(pos, forbidden, ratio=1, weighting="degree", seed=0)
+    uniform = sampling.sample_negatives(pos, set(pos.pair_key), ratio=1, weighting="uniform", seed=0)
+    degree = sampling.sample_negatives(pos, set(pos.pair_key), ratio=1, weighting="degree", seed=0)
     # the hub holds a third of all positive pairs: degree weighting gives it far more negatives than uniform
     assert (degree.id_x == "hub").sum() > 3 * (uniform.id_x == "hub").sum()
 
 
-def test_short_supply_of_negatives_warns():
-    pos = toy_positives(n_x=2, n_y=4, edges_per_x=3)
-    with pytest.warns(UserWarning, match="negatives exist"):
-        neg = sampling.sample_negatives(pos, set(pos.pair_key), ratio=20, seed=0, max_blocks=5, block_size=32)
-    assert len(neg) == 2 * 4 - len(pos)
+def test_short_supply_cuts_val_and_test_to_a_common_ratio():
+    pos = toy_positives(n_x=6, n_y=10, edges_per_x=4)
+    with pytest.warns(UserWarning, match="negatives per positive"):
+        split, neg = negatives_of(pos, "C3", ratio=20, seed=1)
+    ratios = {r: (neg.role == r).sum() / (split.role == r).sum() for r in sampling.ROLES}
+    assert ratios["val"] == pytest.approx(ratios["test"], abs=0.5) and ratios["test"] < 20
 
 
 def test_augmentation_variants():
@@ -117,11 +172,12 @@ def test_augmentation_variants():
     assert set(sampling.augment(rows, reverse=False).augmentation) == {"original", "swapped"}
 
 
-@pytest.mark.filterwarnings("ignore:.*negatives exist")  # small toy splits run short; asserted elsewhere
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")  # small toy splits run short; asserted elsewhere
 @pytest.mark.parametrize("protocol", sampling.PROTOCOLS)
 def test_built_dataset_has_no_leakage(protocol):
     pos = toy_positives(n_x=20, n_y=60, edges_per_x=8)
-    data = sampling.build_dataset(pos, protocol, ratio=4, seed=1, workers=3)
+    families = pd.Series({r: f"fam{int(r[1:]) // 3}{r[0]}" for r in rnas(pos)})
+    data = sampling.build_dataset(pos, protocol, ratio=4, seed=1, families=families)
     orig = data[data.augmentation == "original"]
     positives = set(pos.pair_key)
     negatives = orig[orig.label == 0]
@@ -137,10 +193,13 @@ def test_built_dataset_has_no_leakage(protocol):
         assert not rnas(orig[orig.role == "test"]) & rnas(orig[orig.role != "test"])
     # negatives get the same augmentations as positives: no transformation marks a class
     assert data.groupby("augmentation").label.mean().nunique() == 1
-    assert sampling.build_dataset(pos, protocol, ratio=4, seed=1, workers=1).equals(data)
+    assert sampling.build_dataset(pos, protocol, ratio=4, seed=1, families=families).equals(data)
+    # reversed copies keep their original ids in src_x / src_y
+    rev = data[data.augmentation == "reversed"]
+    assert (rev.id_x != rev.src_x).all() and set(rev.src_x) <= set(orig.id_x)
 
 
-@pytest.mark.filterwarnings("ignore:.*negatives exist")
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")
 def test_training_degrees_count_original_train_positives():
     pos = toy_positives()
     data = sampling.build_dataset(pos, "C1", ratio=2, seed=0)
