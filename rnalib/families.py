@@ -110,7 +110,8 @@ def is_mirna(seq: str, category: str | None) -> bool:
 
 
 def cluster_sequences(ids: list[str], seqs: list[str], min_seq_id: float = 0.8, coverage: float = 0.8,
-                      threads: int = 1, workdir: Path | None = None, method: str = "search") -> dict[str, str]:
+                      threads: int = 1, workdir: Path | None = None, method: str = "search",
+                      min_kmer_containment: float | None = None) -> dict[str, str]:
     """Long-RNA clusters from MMseqs2 nucleotide alignments: id -> representative id, for every id.
 
     Two RNAs are linked when an alignment has identity >= ``min_seq_id`` and covers >= ``coverage`` of *either*
@@ -126,6 +127,10 @@ def cluster_sequences(ids: list[str], seqs: list[str], min_seq_id: float = 0.8, 
     representatives, so a qualifying pair whose partner was collapsed into a third RNA can end up split
     (3 of 65 qualifying pairs on study A's lncRNAs at 0.8/0.8); it also links reverse complements and some
     pairs just under the coverage threshold (its ungapped rescoring measures coverage differently).
+
+    ``min_kmer_containment`` adds links between RNAs of which one shares at least that share of its distinct
+    31-mers with the other: transcript isoforms that share exons align in several pieces, each below the
+    coverage threshold, and would otherwise sit in different families.
 
     Both use the nucleotide alphabet (``--dbtype 2``), ``-s 7.5`` and ``-k 13`` (``PREFILTER_K``), and a
     ``--max-seq-len`` covering the longest sequence. miRNAs do not belong here (too short for MMseqs2 k-mers).
@@ -147,7 +152,15 @@ def cluster_sequences(ids: list[str], seqs: list[str], min_seq_id: float = 0.8, 
         links = _easy_cluster_links(table, min_seq_id, coverage, threads, workdir)
     else:
         raise ValueError(f"unknown clustering method {method!r} (search or easy-cluster)")
+    if min_kmer_containment is not None:
+        links += _kmer_links(table, min_kmer_containment)
     return _components(table, links)
+
+
+def _kmer_links(seqs: dict[str, str], threshold: float, k: int = KMER) -> list[tuple[str, str]]:
+    """Pairs of which one shares >= ``threshold`` of its distinct k-mers with the other."""
+    return [(i, j) for i, n, counts in _shared_kmers(seqs, seqs, k) for j, shared in counts.items()
+            if j != i and shared >= threshold * n]
 
 
 def _search_links(seqs: dict[str, str], min_seq_id: float, coverage: float, threads: int,
@@ -207,15 +220,15 @@ def _unique_rnas(ids: Sequence[str], seqs: Sequence[str],
 
 def assign_families(ids: Sequence[str], seqs: Sequence[str], categories: Sequence[str | None] | None = None,
                     min_seq_id: float = 0.8, coverage: float = 0.8, threads: int = 1,
-                    method: str = "search") -> pd.Series:
+                    method: str = "search", min_kmer_containment: float | None = None) -> pd.Series:
     """Family label per distinct RNA (index id): ``seed:<seed>`` for miRNAs, ``clu:<representative id>`` for the
-    others (``cluster_sequences`` with ``min_seq_id``, ``coverage``, ``method``). Repeated ids must carry the
-    same sequence."""
+    others (``cluster_sequences`` with ``min_seq_id``, ``coverage``, ``method``, ``min_kmer_containment``).
+    Repeated ids must carry the same sequence."""
     rnas = _unique_rnas(ids, seqs, categories)
     mirna = {i for i, (s, c) in rnas.items() if is_mirna(s, c)}
     long_ids = [i for i in rnas if i not in mirna]
     clusters = cluster_sequences(long_ids, [rnas[i][0] for i in long_ids], min_seq_id, coverage, threads,
-                                 method=method)
+                                 method=method, min_kmer_containment=min_kmer_containment)
     labels = [f"seed:{seed(rnas[i][0])}" if i in mirna else f"clu:{clusters[i]}" for i in rnas]
     return pd.Series(labels, index=pd.Index(list(rnas), name="id"), name="family", dtype=object)
 
@@ -263,19 +276,21 @@ def kmers(seq: str, k: int = KMER) -> set[str]:
     return {km for km in (norm[i:i + k] for i in range(len(norm) - k + 1)) if "N" not in km}
 
 
+def _shared_kmers(query: dict[str, str], target: dict[str, str], k: int = KMER):
+    """Per query: (id, number of its distinct k-mers, Counter of target id -> k-mers shared with it)."""
+    index: dict[str, list[str]] = {}
+    for j, t in target.items():
+        for km in kmers(t, k):
+            index.setdefault(km, []).append(j)
+    for i, q in query.items():
+        own = kmers(q, k)
+        yield i, len(own), Counter(j for km in own for j in index.get(km, ()))
+
+
 def kmer_containment(query: dict[str, str], target: dict[str, str], k: int = KMER) -> dict[str, float]:
     """Per query: the largest share of its distinct k-mers found in one single target sequence (0 when the query
     has no k-mer or nothing is shared)."""
-    index: dict[str, list[int]] = {}
-    for j, t in enumerate(target.values()):
-        for km in kmers(t, k):
-            index.setdefault(km, []).append(j)
-    out = {}
-    for i, q in query.items():
-        own = kmers(q, k)
-        counts = Counter(j for km in own for j in index.get(km, ()))
-        out[i] = max(counts.values()) / len(own) if counts else 0.0
-    return out
+    return {i: max(counts.values()) / n if counts else 0.0 for i, n, counts in _shared_kmers(query, target, k)}
 
 
 def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs: dict[str, str],

@@ -22,7 +22,7 @@ from .cache import EmbeddingCache, embed_cached
 from .embed import Embedder, EmbedderChoice
 from .train import TrainConfig, penultimate, predict_proba, train_classifier
 
-BASELINES = ("logistic_regression", "degree_only", "all_negative")
+BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
 
 
 @dataclass
@@ -72,12 +72,23 @@ def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
     return out
 
 
-def rna_families(positives: pd.DataFrame, min_seq_id: float, coverage: float, threads: int = 1) -> pd.Series:
-    """Family of every RNA of the positive pairs: miRNAs by seed, long RNAs by MMseqs2 clusters."""
+def rna_families(positives: pd.DataFrame, min_seq_id: float = 0.8, coverage: float = 0.5,
+                 min_kmer_containment: float | None = 0.3, threads: int = 1) -> pd.Series:
+    """Family of every RNA of the positive pairs: miRNAs by seed, long RNAs by MMseqs2 alignments (identity
+    ``min_seq_id`` over ``coverage`` of either RNA) or shared 31-mers (``min_kmer_containment``), transitively."""
     rnas = pd.concat([positives[[f"id_{s}", f"seq_{s}", f"cat_{s}"]].set_axis(["id", "seq", "cat"], axis=1)
                       for s in ("x", "y")]).drop_duplicates("id")
     return families.assign_families(list(rnas["id"]), list(rnas["seq"]), list(rnas["cat"]), min_seq_id, coverage,
-                                    threads)
+                                    threads, min_kmer_containment=min_kmer_containment)
+
+
+def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
+    """Family-degree baseline: like degree-only, with each RNA's family's training interactions (a held-out
+    miRNA whose seed siblings interact a lot in training scores high). No sequence is compared."""
+    orig = sampling.original_pairs(dataset)
+    train = orig[(orig["role"] == "train") & (orig["label"] == 1)]
+    counts = pd.concat([train["id_x"].map(fams), train["id_y"].map(fams)]).value_counts()
+    return models.degree_scores(counts, dataset["src_x"].map(fams), dataset["src_y"].map(fams))
 
 
 def residual_similarity(dataset: pd.DataFrame, threads: int = 1) -> pd.DataFrame:
@@ -99,21 +110,23 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
                      max_pairs: int | None = None, n_boot: int = 200, cache: EmbeddingCache | None = None,
                      progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
                      train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
-                     threads: int = 1) -> InteractionRun:
+                     min_kmer_containment: float | None = 0.3, threads: int = 1) -> InteractionRun:
     """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
     negatives and features. ``train_network=False`` scores the baselines only.
 
     ``split_seed`` draws the split and the negatives; ``config.seed`` the network's initialisation and batches.
-    C4 groups RNAs into families (``min_seq_id`` / ``coverage``: MMseqs2 clustering of long RNAs).
+    Families (``rna_families``: ``min_seq_id``, ``coverage``, ``min_kmer_containment``) make C4's groups and the
+    family-degree baseline.
     ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt.
     """
     started = time.time()
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
               "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "n_boot": n_boot,
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
-              "coverage": coverage, "config": asdict(config), "embedder": choice.as_dict()}
+              "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
+              "embedder": choice.as_dict()}
     positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, split_seed)
-    fams = rna_families(positives, min_seq_id, coverage, threads) if protocol == "C4" else None
+    fams = rna_families(positives, min_seq_id, coverage, min_kmer_containment, threads)
     dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=split_seed, families=fams)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
@@ -131,6 +144,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     scores |= {
         "logistic_regression": logistic.predict_proba(x)[:, 1],
         "degree_only": models.degree_scores(sampling.training_degrees(dataset), dataset["src_x"], dataset["src_y"]),
+        "family_degree": family_degree_scores(dataset, fams),
         "all_negative": models.all_negative_scores(len(dataset)),
     }
     vo, to = val & original, test & original
@@ -148,7 +162,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
         "counts": split_counts(dataset, len(positives)),
         "structure": sampling.structure(dataset).reset_index().to_dict("records"),
-        "families": int(fams.nunique()) if fams is not None else None,
+        "families": int(fams.nunique()),
         "residual_similarity": families.summarize_residual(residual) if len(residual) else {},
         "models": results_by_model,
     }
@@ -208,6 +222,10 @@ def metrics_frame(summary: dict) -> pd.DataFrame:
     """Long table of one run's test metrics: model, metric, value, ci_low, ci_high (+ variant/config/protocol)."""
     rows = [{"model": model, "metric": metric, **stats}
             for model, block in summary["models"].items() for metric, stats in block["test"].items()]
+    for model, block in summary["models"].items():  # AUPRC over prevalence: comparable across prevalences
+        prevalence = block["test"]["prevalence"]["value"]
+        rows.append({"model": model, "metric": "auprc_lift",
+                     **{k: v / prevalence for k, v in block["test"]["auprc"].items()}})
     frame = pd.DataFrame(rows)
     for key in ("variant", "config", "tag", "protocol", "weighting", "split_seed", "test_prevalence"):
         frame.insert(0, key, summary.get(key))
@@ -233,17 +251,39 @@ def load_results(root: str | Path | None = None) -> tuple[list[dict], pd.DataFra
     return summaries, pd.concat(frames, ignore_index=True), pd.concat(histories, ignore_index=True)
 
 
-def over_splits(long: pd.DataFrame) -> pd.DataFrame:
+def _named(long: pd.DataFrame, matched: bool) -> pd.DataFrame:
+    """Networks named by configuration; each baseline once per split; with ``matched``, only the splits on
+    which a network was trained."""
+    split = ["tag", "protocol", "weighting", "split_seed"]
+    nets = long[long["model"] == "model"].assign(model=lambda t: t["config"])
+    base = long[long["model"] != "model"].drop_duplicates(split + ["model", "metric"])
+    if matched:
+        base = base.merge(nets[split].drop_duplicates(), on=split)
+    return pd.concat([nets, base], ignore_index=True)
+
+
+def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
     """Mean, sd and number of splits of every (tag, protocol, weighting, model, metric); the network is named by
     its configuration, and each baseline counts once per split (every configuration run on a split scores the
-    same baselines). Only networks that were trained appear."""
-    nets = long[long["model"] == "model"].assign(model=lambda t: t["config"])
-    base = long[long["model"] != "model"].drop_duplicates(["tag", "protocol", "weighting", "split_seed", "model",
-                                                           "metric"])
+    same baselines). ``matched=True`` keeps only the splits on which a network was trained, so networks and
+    baselines are averaged over the same splits."""
     keys = ["tag", "protocol", "weighting", "model", "metric"]
-    table = metrics.summarize_over_splits(pd.concat([nets, base]), keys)
+    table = metrics.summarize_over_splits(_named(long, matched), keys)
     prevalence = long.groupby(["tag", "protocol", "weighting"])["test_prevalence"].mean().rename("prevalence")
     return table.join(prevalence, on=["tag", "protocol", "weighting"])
+
+
+def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+    """Network minus each baseline on the same split, then mean, sd and n over splits, per (tag, protocol,
+    weighting, configuration, baseline): a paired comparison, free of split-to-split difficulty."""
+    split = ["tag", "protocol", "weighting", "split_seed"]
+    part = long[long["metric"] == metric]
+    nets = part[part["model"] == "model"][split + ["config", "value"]]
+    base = part[~part["model"].isin(["model", "all_negative"])].drop_duplicates(split + ["model"])
+    both = nets.merge(base[split + ["model", "value"]], on=split, suffixes=("_net", "_base"))
+    both = both.assign(difference=both["value_net"] - both["value_base"], baseline=both["model"])
+    return metrics.summarize_over_splits(both, ["tag", "protocol", "weighting", "config", "baseline"],
+                                         value="difference")
 
 
 def config_table(summaries: list[dict]) -> pd.DataFrame:
@@ -261,8 +301,7 @@ def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
     params = json.loads((Path(folder) / "manifest.json").read_text())["parameters"]
     seed = params["split_seed"]
     positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"], seed)
-    fams = (rna_families(positives, params["min_seq_id"], params["coverage"]) if params["protocol"] == "C4"
-            else None)
+    fams = rna_families(positives, params["min_seq_id"], params["coverage"], params["min_kmer_containment"])
     dataset = sampling.build_dataset(positives, params["protocol"], params["ratio"], params["weighting"],
                                      params["reverse"], seed=seed, families=fams)
     saved = pd.read_csv(Path(folder) / "split.csv.gz")

@@ -16,11 +16,12 @@ Negatives follow the protocol: in every split they are drawn per *stratum* of th
 the x and the y partner are seen — with x from the split's x-side RNAs and y from its y-side RNAs of the same
 seen status, so the share of negatives containing an unseen RNA equals the positives' share (C1), every C2
 negative has exactly one seen partner, and no C3/C4 negative has any. Never a positive pair in either order,
-never a self-pair, never the same pair twice, not even in two splits: every (split, stratum) stream draws from
-its own seeded generator, and a pair drawn by two streams goes to the one with the higher pair-specific random
-priority — no split draws first. Where a split cannot supply the nominal ratio, every stratum of it is cut to
-the same lower ratio (structure kept) and val and test are cut to a common ratio, so the threshold is chosen at
-the prevalence it is applied at.
+never a self-pair, never the same pair twice, not even in two splits: every (split, stratum) stream ranks its
+candidates with its own seeded generator, and a pair wanted by two splits goes to the held-out one (test, then
+val), so test and val negatives are distributed as if each split were sampled alone, as the paper does; the
+shift falls on train, whose pool is many times larger. Where a split cannot supply the nominal ratio, every
+stratum of it is cut to the same lower ratio (structure kept) and val and test are cut to a common ratio, so
+the threshold is chosen at the prevalence it is applied at.
 """
 from __future__ import annotations
 
@@ -215,17 +216,19 @@ def _ranking(x: np.ndarray, y: np.ndarray, wx: np.ndarray, wy: np.ndarray, n: in
     return codes[first], xi[first], yi[first]
 
 
-def _resolve(codes: list[np.ndarray], needs: list[int], ids: list[int], seed: int) -> list[np.ndarray]:
+def _resolve(codes: list[np.ndarray], needs: list[int], ranks: list[int], ids: list[int],
+             seed: int) -> list[np.ndarray]:
     """Positions each stream keeps: the first ``need`` pairs of its ranking, where a pair wanted by several
-    streams goes to the one with the highest ``_priority`` and the others move further down their rankings.
-    Repeats until no pair is wanted twice; which stream asks first plays no part."""
+    streams goes to the one of highest ``rank`` (ties: highest ``_priority``) and the others move further down
+    their rankings. Repeats until no pair is wanted twice; the order in which streams are listed plays no part."""
     lost = [np.zeros(len(c), dtype=bool) for c in codes]
     while True:
         picks = [np.flatnonzero(~l)[:need] for l, need in zip(lost, needs)]
         wanted = np.concatenate([c[p] for c, p in zip(codes, picks)])
         stream = np.concatenate([np.full(len(p), i) for i, p in enumerate(picks)])
         prio = np.concatenate([_priority(c[p], k, seed) for k, c, p in zip(ids, codes, picks)])
-        order = np.lexsort((~prio, wanted))  # by pair, best priority first
+        rank = np.concatenate([np.full(len(p), r) for r, p in zip(ranks, picks)])
+        order = np.lexsort((~prio, -rank, wanted))  # by pair, highest rank then best priority first
         wanted, stream = wanted[order], stream[order]
         loses = np.r_[False, wanted[1:] == wanted[:-1]]
         if not loses.any():
@@ -257,9 +260,9 @@ def sample_negatives(split: pd.DataFrame, forbidden: set[str], ratio: int = 20, 
     """Negatives for every split of ``split`` (unique positives with a ``role``), stratified by seen status.
 
     Returns id_x, id_y, role and stratum (two letters for x and y: ``s`` seen, ``u`` unseen in training).
-    ``weighting``: ``uniform`` (each RNA of a pool equally likely) or ``degree`` (in proportion to its positive
-    pairs in that split, so that partner count is no longer a class signal). ``forbidden``: pair keys of every
-    known positive.
+    ``weighting``: ``uniform`` (each RNA of a pool equally likely) or ``degree`` (degree-weighted: in proportion
+    to its positive pairs in that split, which weakens partner count as a class signal without removing it).
+    ``forbidden``: pair keys of every known positive.
     """
     if weighting not in ("uniform", "degree"):
         raise ValueError(f"unknown negative weighting {weighting!r} (uniform or degree)")
@@ -288,8 +291,8 @@ def sample_negatives(split: pd.DataFrame, forbidden: set[str], ratio: int = 20, 
                             "id": 4 * _ROLE_CODE[role] + k})
             rankings.append(_ranking(index[xs].to_numpy(), index[ys].to_numpy(), _weights(xs, dx, weighting),
                                      _weights(ys, dy, weighting), n, ratio * n_pos, forbidden_codes, rng))
-    picks = _resolve([r[0] for r in rankings], [ratio * s["n_pos"] for s in streams], [s["id"] for s in streams],
-                     seed)
+    picks = _resolve([r[0] for r in rankings], [ratio * s["n_pos"] for s in streams],
+                     [_ROLE_CODE[s["role"]] for s in streams], [s["id"] for s in streams], seed)
     frames = [pd.DataFrame({"id_x": names[xi[p]], "id_y": names[yi[p]], "role": s["role"], "stratum": s["stratum"]})
               for s, (_, xi, yi), p in zip(streams, rankings, _equalised(streams, picks, ratio))]
     columns = ["id_x", "id_y", "role", "stratum"]
@@ -382,17 +385,21 @@ def training_degrees(dataset: pd.DataFrame) -> pd.Series:
 
 
 def structure(dataset: pd.DataFrame) -> pd.DataFrame:
-    """Per split and class: pairs, realised negatives per positive, and the shares of pairs with both, exactly
-    one or no partner seen in training — equal shares across classes mean the negatives follow the protocol."""
+    """Per split and class: pairs, realised negatives per positive, the shares of pairs with both, exactly one or
+    no partner seen in training — equal shares across classes mean the negatives follow the protocol — and the
+    partners' mean training degree (what the degree-only baseline scores)."""
     orig = original_pairs(dataset)
     seen = seen_rnas(orig[(orig["role"] == "train") & (orig["label"] == 1)])
     n_seen = orig["id_x"].isin(seen).astype(int) + orig["id_y"].isin(seen).astype(int)
-    frame = orig.assign(n_seen=n_seen, cls=np.where(orig["label"] == 1, "positive", "negative"))
+    degrees = training_degrees(dataset)
+    degree = orig["id_x"].map(degrees).fillna(0) + orig["id_y"].map(degrees).fillna(0)
+    frame = orig.assign(n_seen=n_seen, degree=degree, cls=np.where(orig["label"] == 1, "positive", "negative"))
     rows = []
     for (role, cls), part in frame.groupby(["role", "cls"], sort=False):
         rows.append({"role": role, "class": cls, "pairs": len(part),
                      "both seen": (part["n_seen"] == 2).mean(), "one seen": (part["n_seen"] == 1).mean(),
-                     "none seen": (part["n_seen"] == 0).mean(), "any unseen": (part["n_seen"] < 2).mean()})
+                     "none seen": (part["n_seen"] == 0).mean(), "any unseen": (part["n_seen"] < 2).mean(),
+                     "mean training degree (x + y)": part["degree"].mean()})
     out = pd.DataFrame(rows).set_index(["role", "class"]).reindex(
         [(r, c) for r in ROLES for c in ("positive", "negative")])
     pos = out.xs("positive", level="class")["pairs"]

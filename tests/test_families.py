@@ -154,3 +154,18 @@ def test_best_hit_prefers_full_length_relative_over_short_perfect_fragment():
     hits = pd.DataFrame({"query": ["q", "q"], "target": ["frag", "full"], "fident": [1.0, 0.85],
                          "qcov": [0.1, 1.0], "tcov": [1.0, 1.0], "bits": [200.0, 150.0]})
     assert families.best_hits(hits).loc["q", "target"] == "full"
+
+
+def test_kmer_containment_links_isoforms_that_share_exons():
+    """Two 'transcripts' sharing two exons in a different order: each aligned piece covers < 50% of either
+    RNA, so alignments alone keep them apart; 31-mer containment (> 0.5) links them."""
+    rng = random.Random(3)
+    e1, e2, u1, u2 = (random_rna(rng, n) for n in (220, 220, 260, 260))
+    iso = {"T1": e1 + u1 + e2, "T2": e2 + u2 + e1}
+    apart = families.cluster_sequences(list(iso), list(iso.values()), min_seq_id=0.8, coverage=0.5)
+    assert apart["T1"] != apart["T2"]
+    joined = families.cluster_sequences(list(iso), list(iso.values()), min_seq_id=0.8, coverage=0.5,
+                                        min_kmer_containment=0.3)
+    assert joined["T1"] == joined["T2"]
+    assert families.kmer_containment({"T1": iso["T1"]}, {"T2": iso["T2"]})["T1"] == pytest.approx(
+        (2 * (220 - 30)) / (700 - 30), abs=0.01)

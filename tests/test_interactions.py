@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import data, embed, interactions
+from rnalib import data, embed, interactions, sampling
 from rnalib.cache import EmbeddingCache
 from rnalib.train import TrainConfig
 
@@ -42,7 +42,7 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     counts = first.metrics["counts"]
     assert counts["unique_positive_pairs"] == 14 * 6  # the 1,100-nt pair is filtered out
     assert counts["train"]["negatives"] == 3 * counts["train"]["positives"]
-    assert set(first.metrics["models"]) == {"model", "logistic_regression", "degree_only", "all_negative"}
+    assert set(first.metrics["models"]) == {"model", *interactions.BASELINES}
     test = first.metrics["models"]["all_negative"]["test"]
     orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
     assert test["accuracy"]["value"] == pytest.approx(1 - orig_test.label.mean())
@@ -69,3 +69,34 @@ def test_saved_run_follows_the_contract_and_reloads(seed_csv, tmp_path):
         interactions.predict_proba(model, scaler.transform(result.features[test]).astype(np.float32)),
         result.predictions.loc[result.predictions.role == "test", "prob"].to_numpy(), rtol=1e-5)
     assert interactions.latent(model, scaler, result.features[:3]).shape == (3, 16)
+
+
+def test_family_degree_counts_training_interactions_of_relatives():
+    """A held-out RNA with no training pair gets degree 0, but its family's training interactions count."""
+    dataset = pd.DataFrame({
+        "id_x": ["m1", "m1", "m2", "m3"], "id_y": ["l1", "l2", "l3", "l4"], "src_x": ["m1", "m1", "m2", "m3"],
+        "src_y": ["l1", "l2", "l3", "l4"], "label": [1, 1, 1, 1], "role": ["train", "train", "test", "test"],
+        "augmentation": "original"})
+    fams = pd.Series({"m1": "seed:A", "m2": "seed:A", "m3": "seed:B", "l1": "c1", "l2": "c2", "l3": "c3",
+                      "l4": "c4"})
+    scores = interactions.family_degree_scores(dataset, fams)
+    assert scores[2] > 0 and scores[3] == 0  # m2 shares m1's seed family; m3's family never trains
+    degree_only = interactions.models.degree_scores(sampling.training_degrees(dataset), dataset.src_x, dataset.src_y)
+    assert degree_only[2] == degree_only[3] == 0
+
+
+def test_paired_differences_and_matched_splits():
+    rows = []
+    for seed, (net, deg) in enumerate([(0.8, 0.7), (0.6, 0.55), (None, 0.9)]):
+        if net is not None:
+            rows.append({"tag": "", "protocol": "C1", "weighting": "uniform", "split_seed": seed, "config": "N",
+                         "model": "model", "metric": "auroc", "value": net, "test_prevalence": 0.05})
+        rows.append({"tag": "", "protocol": "C1", "weighting": "uniform", "split_seed": seed, "config": "N",
+                     "model": "degree_only", "metric": "auroc", "value": deg, "test_prevalence": 0.05})
+    long = pd.DataFrame(rows)
+    diff = interactions.paired_differences(long)
+    assert diff["mean"].item() == pytest.approx(0.075) and diff["n"].item() == 2
+    matched = interactions.over_splits(long, matched=True).set_index("model")
+    everything = interactions.over_splits(long).set_index("model")
+    assert matched.loc["degree_only", "n"] == 2 and matched.loc["degree_only", "mean"] == pytest.approx(0.625)
+    assert everything.loc["degree_only", "n"] == 3 and matched.loc["N", "n"] == 2

@@ -124,3 +124,17 @@ def test_same_seed_same_split(positives, built):
     other = sampling.build_dataset(positives, "C2", seed=1)
     assert not set(originals(other).query("role == 'test'").pair_key) == set(
         originals(built["C2"]).query("role == 'test'").pair_key)
+
+
+def test_c4_leaves_no_close_relative_in_training_c3_does(built):
+    c4 = families_summary(built["C4"])
+    assert c4["mirna_with_seed_sibling"] == 0
+    assert c4["long_with_kmer_containment_ge"] == 0  # isoforms sharing exons are linked into one family
+    assert c4["long_with_identity_coverage_ge"] == 0
+    c3 = families_summary(built["C3"])
+    assert c3["mirna_with_seed_sibling"] > 0.2  # C3 is disjoint by sequence only
+
+
+def families_summary(dataset):
+    from rnalib import families
+    return families.summarize_residual(interactions.residual_similarity(dataset), containment=0.5)

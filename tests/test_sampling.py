@@ -130,15 +130,21 @@ def test_negatives_follow_the_positives_seen_structure(protocol):
         assert (strata(negs).value_counts() == (strata(part).value_counts() * ratio).round()).all(), role
 
 
-def test_resolve_does_not_depend_on_stream_order():
+def test_resolve_gives_contested_pairs_to_held_out_splits_whatever_the_order():
     rng = np.random.default_rng(0)
-    codes = [rng.permutation(50)[:40] for _ in range(3)]
-    needs, ids = [15, 10, 12], [0, 5, 9]
-    picks = sampling._resolve(codes, needs, ids, seed=1)
-    flipped = sampling._resolve(codes[::-1], needs[::-1], ids[::-1], seed=1)[::-1]
+    codes = [rng.permutation(50)[:40] for _ in range(3)]  # train, val, test rankings over 50 pairs
+    needs, ranks, ids = [15, 10, 12], [0, 1, 2], [0, 5, 9]
+    picks = sampling._resolve(codes, needs, ranks, ids, seed=1)
+    flipped = sampling._resolve(codes[::-1], needs[::-1], ranks[::-1], ids[::-1], seed=1)[::-1]
     chosen = [set(c[p]) for c, p in zip(codes, picks)]
     assert chosen == [set(c[p]) for c, p in zip(codes, flipped)]
-    assert [len(c) for c in chosen] == needs and not (chosen[0] & chosen[1] or chosen[1] & chosen[2])
+
+    def first(ranking, n, taken):
+        return set([c for c in ranking if c not in taken][:n])
+
+    assert chosen[2] == set(codes[2][:12])  # test keeps its own first choices, as if sampled alone
+    assert chosen[1] == first(codes[1], 10, chosen[2])
+    assert chosen[0] == first(codes[0], 15, chosen[1] | chosen[2])
 
 
 def test_degree_weighting_follows_positive_degrees():
