@@ -85,9 +85,8 @@ def rna_families(positives: pd.DataFrame, min_seq_id: float = 0.8, coverage: flo
 def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
     """Family-degree baseline: like degree-only, with each RNA's family's training interactions (a held-out
     miRNA whose seed siblings interact a lot in training scores high). No sequence is compared."""
-    orig = sampling.original_pairs(dataset)
-    train = orig[(orig["role"] == "train") & (orig["label"] == 1)]
-    counts = pd.concat([train["id_x"].map(fams), train["id_y"].map(fams)]).value_counts()
+    degrees = sampling.training_degrees(dataset)
+    counts = degrees.groupby(degrees.index.map(fams)).sum()
     return models.degree_scores(counts, dataset["src_x"].map(fams), dataset["src_y"].map(fams))
 
 
