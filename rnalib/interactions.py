@@ -23,6 +23,7 @@ from .embed import Embedder, EmbedderChoice
 from .train import TrainConfig, penultimate, predict_proba, train_classifier
 
 BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
+_SPLIT = ["tag", "protocol", "weighting", "split_seed"]  # what identifies one split of one study
 
 
 @dataclass
@@ -90,6 +91,17 @@ def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
     return models.degree_scores(counts, dataset["src_x"].map(fams), dataset["src_y"].map(fams))
 
 
+def make_dataset(pairs: pd.DataFrame, params: dict, threads: int = 1) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Unique positives, RNA families and the split dataset of a run, from its recorded ``params`` (the keys
+    ``run_interactions`` writes to the manifest): the one place a run's data is made, so it can be rebuilt."""
+    seed = params["split_seed"]
+    positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"], seed)
+    fams = rna_families(positives, params["min_seq_id"], params["coverage"], params["min_kmer_containment"], threads)
+    dataset = sampling.build_dataset(positives, params["protocol"], params["ratio"], params["weighting"],
+                                     params["reverse"], seed=seed, families=fams)
+    return positives, fams, dataset
+
+
 def residual_similarity(dataset: pd.DataFrame, threads: int = 1) -> pd.DataFrame:
     """Each test RNA unseen in training and its closest relative among the training RNAs (``rnalib.families``)."""
     orig = sampling.original_pairs(dataset)
@@ -124,9 +136,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
               "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
               "embedder": choice.as_dict()}
-    positives = sampling.unique_positive_pairs(data.length_filter(pairs, max_len), max_pairs, split_seed)
-    fams = rna_families(positives, min_seq_id, coverage, min_kmer_containment, threads)
-    dataset = sampling.build_dataset(positives, protocol, ratio, weighting, reverse, seed=split_seed, families=fams)
+    positives, fams, dataset = make_dataset(pairs, params, threads)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
     original = (dataset["augmentation"] == "original").to_numpy()
@@ -253,11 +263,10 @@ def load_results(root: str | Path | None = None) -> tuple[list[dict], pd.DataFra
 def _named(long: pd.DataFrame, matched: bool) -> pd.DataFrame:
     """Networks named by configuration; each baseline once per split; with ``matched``, only the splits on
     which a network was trained."""
-    split = ["tag", "protocol", "weighting", "split_seed"]
     nets = long[long["model"] == "model"].assign(model=lambda t: t["config"])
-    base = long[long["model"] != "model"].drop_duplicates(split + ["model", "metric"])
+    base = long[long["model"] != "model"].drop_duplicates(_SPLIT + ["model", "metric"])
     if matched:
-        base = base.merge(nets[split].drop_duplicates(), on=split)
+        base = base.merge(nets[_SPLIT].drop_duplicates(), on=_SPLIT)
     return pd.concat([nets, base], ignore_index=True)
 
 
@@ -275,11 +284,10 @@ def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
 def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
     """Network minus each baseline on the same split, then mean, sd and n over splits, per (tag, protocol,
     weighting, configuration, baseline): a paired comparison, free of split-to-split difficulty."""
-    split = ["tag", "protocol", "weighting", "split_seed"]
     part = long[long["metric"] == metric]
-    nets = part[part["model"] == "model"][split + ["config", "value"]]
-    base = part[~part["model"].isin(["model", "all_negative"])].drop_duplicates(split + ["model"])
-    both = nets.merge(base[split + ["model", "value"]], on=split, suffixes=("_net", "_base"))
+    nets = part[part["model"] == "model"][_SPLIT + ["config", "value"]]
+    base = part[~part["model"].isin(["model", "all_negative"])].drop_duplicates(_SPLIT + ["model"])
+    both = nets.merge(base[_SPLIT + ["model", "value"]], on=_SPLIT, suffixes=("_net", "_base"))
     both = both.assign(difference=both["value_net"] - both["value_base"], baseline=both["model"])
     return metrics.summarize_over_splits(both, ["tag", "protocol", "weighting", "config", "baseline"],
                                          value="difference")
@@ -298,11 +306,7 @@ def config_table(summaries: list[dict]) -> pd.DataFrame:
 def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
     """Recreate a saved run's split (same parameters and seed) and check it equals the saved ``split.csv.gz``."""
     params = json.loads((Path(folder) / "manifest.json").read_text())["parameters"]
-    seed = params["split_seed"]
-    positives = sampling.unique_positive_pairs(data.length_filter(pairs, params["max_len"]), params["max_pairs"], seed)
-    fams = rna_families(positives, params["min_seq_id"], params["coverage"], params["min_kmer_containment"])
-    dataset = sampling.build_dataset(positives, params["protocol"], params["ratio"], params["weighting"],
-                                     params["reverse"], seed=seed, families=fams)
+    dataset = make_dataset(pairs, params)[2]
     saved = pd.read_csv(Path(folder) / "split.csv.gz")
     if not (saved["rna_x_id"].equals(dataset["id_x"]) and saved["rna_y_id"].equals(dataset["id_y"])):
         raise ValueError(f"{folder}: the rebuilt split differs from split.csv.gz (other data or code version)")

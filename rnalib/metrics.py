@@ -92,20 +92,19 @@ def evaluate_binary(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: i
     point = binary_metrics(y, prob, threshold)
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in BINARY_METRICS}
-    if clusters is None:
-        for _ in range(n_boot):
-            idx = rng.integers(0, len(y), len(y))
-            for name, value in binary_metrics(y[idx], prob[idx], threshold).items():
-                draws[name].append(value)
-    else:
+    if clusters is not None:
         ids_x, ids_y = (np.asarray(ids) for ids in clusters)
         if ids_x.shape != y.shape or ids_y.shape != y.shape:
             raise ValueError("clusters must be two arrays of ids, one id per row")
         codes_x, codes_y = _cluster_index(ids_x), _cluster_index(ids_y)
-        for _ in range(n_boot):
-            weights = _pigeonhole_weights(codes_x, codes_y, rng)
-            for name, value in binary_metrics(y, prob, threshold, sample_weight=weights).items():
-                draws[name].append(value)
+    for _ in range(n_boot):
+        if clusters is None:
+            idx = rng.integers(0, len(y), len(y))
+            replicate = binary_metrics(y[idx], prob[idx], threshold)
+        else:
+            replicate = binary_metrics(y, prob, threshold, sample_weight=_pigeonhole_weights(codes_x, codes_y, rng))
+        for name, value in replicate.items():
+            draws[name].append(value)
     out = {}
     for name in BINARY_METRICS:
         sample = np.asarray(draws[name], dtype=float)

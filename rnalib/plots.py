@@ -7,7 +7,14 @@ import networkx as nx
 import pandas as pd
 import seaborn as sns
 
+from .sampling import PROTOCOLS
+
 PALETTE = "colorblind"
+
+
+def _dodged(n_x: int, k: int, n_levels: int, width: float) -> np.ndarray:
+    """x positions of the ``k``-th of ``n_levels`` series side by side within ``width`` around 0..n_x-1."""
+    return np.arange(n_x) + (k - (n_levels - 1) / 2) * width / max(n_levels, 1)
 
 
 def length_distributions(before: pd.DataFrame, after: pd.DataFrame, max_len: int) -> plt.Figure:
@@ -141,7 +148,7 @@ def metric_comparison(long: pd.DataFrame, x: str = "protocol", hue: str = "model
         part = long[long["metric"] == metric]
         for k, level in enumerate(levels):
             sub = part[part[hue] == level].set_index(x).reindex(xs)
-            pos = np.arange(len(xs)) + (k - (len(levels) - 1) / 2) * 0.8 / max(len(levels), 1)
+            pos = _dodged(len(xs), k, len(levels), 0.8)
             ax.errorbar(pos, sub["value"], yerr=[sub["value"] - sub["ci_low"], sub["ci_high"] - sub["value"]],
                         fmt="o", ms=4, capsize=2, color=colours[level], label=level)
         ax.set_xticks(range(len(xs)), xs)
@@ -205,7 +212,7 @@ def grouped_bars(table: pd.DataFrame, value: str, title: str) -> plt.Figure:
 
 
 def protocol_effect(table: pd.DataFrame, metrics: tuple[str, ...] = ("auroc", "auprc"),
-                    order: tuple[str, ...] = ("C1", "C1m", "C2", "C3", "C4")) -> plt.Figure:
+                    order: tuple[str, ...] = PROTOCOLS) -> plt.Figure:
     """Mean ± sd over split seeds per protocol (x axis) and model (colour); AUROC panels mark chance (0.5),
     AUPRC panels the prevalence (what a random ranking scores). ``table``: ``interactions.over_splits`` rows."""
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.9), squeeze=False)
@@ -216,7 +223,7 @@ def protocol_effect(table: pd.DataFrame, metrics: tuple[str, ...] = ("auroc", "a
         part = table[table["metric"] == metric]
         for k, level in enumerate(levels):
             sub = part[part["model"] == level].set_index("protocol").reindex(xs)
-            pos = np.arange(len(xs)) + (k - (len(levels) - 1) / 2) * 0.7 / max(len(levels), 1)
+            pos = _dodged(len(xs), k, len(levels), 0.7)
             ax.errorbar(pos, sub["mean"], yerr=sub["sd"].fillna(0), fmt="o", ms=5, capsize=3,
                         color=colours[level], label=level)
         if metric == "auroc":
