@@ -9,7 +9,10 @@ STAMP  := $(VENV)/.rnalib-installed
 KERNEL := rnalib
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: report test lock clean-venv
+SNAKEMAKE := $(VENV)/bin/snakemake -s workflow/Snakefile
+CORES  ?= all
+
+.PHONY: report rehearsal test lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +22,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (rnalib)" >/dev/null
 	@touch $@
 
+# The report workflow (reports/report/, all local cores; SNAKEMAKE_ARGS passes more, e.g. -n for a dry run).
 report: $(STAMP)
-	$(PY) -m rnalib report --kernel $(KERNEL) $(if $(ONLY),--only $(ONLY))
+	$(SNAKEMAKE) --configfile config/report.yaml --cores $(CORES) --rerun-incomplete $(SNAKEMAKE_ARGS)
+
+# The full profile's rules and notebooks with tiny random-init weights on a slice of the data (reports/rehearsal/).
+rehearsal: $(STAMP)
+	$(SNAKEMAKE) --configfile config/full.yaml config/rehearsal.yaml --cores $(CORES) --rerun-incomplete $(SNAKEMAKE_ARGS)
 
 # Notebooks under nbval write their (quick) results to a scratch folder, never into reports/.
 test: $(STAMP)

@@ -1,31 +1,117 @@
-"""Command line: ``python -m rnalib report [--only PATTERN]`` (what ``make report`` runs)."""
+"""Command line used by the workflow (``workflow/Snakefile``; ``make report`` runs it):
+
+- ``python -m rnalib notebook NB --name NAME --out DIR [--params F ...] [--set KEY=VALUE ...]``: one page.
+- ``python -m rnalib render EXECUTED.ipynb PAGE.html``: a page's HTML.
+- ``python -m rnalib index --out DIR RECORD ...``: the site's index and manifest from the pages' records.
+- ``python -m rnalib warm-cache {interactions,localization} --params F ... -o DONE.json``: embed a study's
+  sequences once, before any training job reads them.
+- ``python -m rnalib tiny-weights DIR``: random-init RNA-FM and RiNALMo checkpoints in their upstream formats
+  (the rehearsal profile).
+"""
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
-from .report import ReportError, run_report
-from .results import REPO_ROOT
+import yaml
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, yaml.safe_load(value)
+
+
+def _notebook(args) -> int:
+    from .pages import run_notebook
+
+    record = run_notebook(args.notebook, args.name, args.out, args.params, dict(args.set), args.kernel,
+                          args.threads, render=not args.no_html)
+    print(f"{record.status}  {record.wall_s:.1f} s  {record.name}  [{record.embedder}"
+          f"{' FALLBACK' if record.fallback else ''}]")
+    return 0
+
+
+def _index(args) -> int:
+    from .pages import read_records, write_index
+
+    path = write_index(read_records(args.records), args.out, args.title, {"profile": args.title})
+    print(f"index: {path}")
+    return 0
+
+
+def _warm_cache(args) -> int:
+    from . import interactions, localization
+    from .pages import merged_parameters
+    from .results import REPO_ROOT, write_json
+
+    notebook = {"interactions": "02_interactions_train.ipynb", "localization": "06_localization_locas.ipynb"}
+    values = merged_parameters(REPO_ROOT / "notebooks" / notebook[args.study], args.params, dict(args.set))
+    started = time.time()
+    warm = interactions.warm_cache if args.study == "interactions" else localization.warm_cache
+    summary = warm(values, shard=args.shard, shards=args.shards)
+    write_json(Path(args.output), {**summary, "study": args.study, "shard": args.shard, "shards": args.shards,
+                                   "wall_s": round(time.time() - started, 1)})
+    print(f"{args.study}: {summary['sequences']} sequences embedded or found in the cache "
+          f"[{summary['embedder']}] in {time.time() - started:.0f} s")
+    return 0
+
+
+def _tiny_weights(args) -> int:
+    from .embed import random_rinalmo_checkpoint, random_rnafm_checkpoint
+
+    out = Path(args.folder)
+    print(random_rnafm_checkpoint(out / "RNA-FM_tiny.pth", seed=1, layers=2, embed_dim=32, ffn_embed_dim=64,
+                                  attention_heads=4))
+    print(random_rinalmo_checkpoint(out / "rinalmo_tiny", seed=0))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .data import DataError
+    from .pages import ReportError, render_html
+
     parser = argparse.ArgumentParser(prog="python -m rnalib")
     sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("report", help="run the notebook plan with papermill and render reports/index.html")
-    rep.add_argument("--plan", default=str(REPO_ROOT / "params" / "plan.yaml"), help="plan YAML (default: %(default)s)")
-    rep.add_argument("--kernel", default="rnalib", help="Jupyter kernel name (default: %(default)s)")
-    rep.add_argument("--out", default=str(REPO_ROOT / "reports"), help="output folder (default: %(default)s)")
-    rep.add_argument("--only", default=None, help="run only notebooks whose name matches this glob/substring")
+    nb = sub.add_parser("notebook", help="execute one notebook with papermill and render its HTML page")
+    nb.add_argument("notebook")
+    nb.add_argument("--name", required=True, help="page name (notebooks/NAME.ipynb, NAME.html, runs/NAME.json)")
+    nb.add_argument("--out", required=True, help="the profile's report folder")
+    nb.add_argument("--params", nargs="*", default=[], help="parameter files, merged left to right")
+    nb.add_argument("--set", nargs="*", default=[], type=_assignment, help="KEY=VALUE (YAML) overrides")
+    nb.add_argument("--kernel", default="rnalib", help="Jupyter kernel name (default: %(default)s)")
+    nb.add_argument("--threads", type=int, default=1, help="torch / BLAS threads of the kernel")
+    nb.add_argument("--no-html", action="store_true", help="leave rendering to `render`")
+    nb.set_defaults(func=_notebook)
+    ren = sub.add_parser("render", help="render an executed notebook as a standalone HTML page")
+    ren.add_argument("executed")
+    ren.add_argument("html")
+    ren.set_defaults(func=lambda a: render_html(Path(a.executed), Path(a.html)) or 0)
+    idx = sub.add_parser("index", help="write index.html and manifest.json from page records")
+    idx.add_argument("--out", required=True)
+    idx.add_argument("--title", default="rnalib report")
+    idx.add_argument("records", nargs="+")
+    idx.set_defaults(func=_index)
+    warm = sub.add_parser("warm-cache", help="embed a study's sequences into the cache")
+    warm.add_argument("study", choices=["interactions", "localization"])
+    warm.add_argument("--params", nargs="*", default=[])
+    warm.add_argument("--set", nargs="*", default=[], type=_assignment)
+    warm.add_argument("--shard", type=int, default=0)
+    warm.add_argument("--shards", type=int, default=1)
+    warm.add_argument("-o", "--output", required=True, help="a JSON summary written when done")
+    warm.set_defaults(func=_warm_cache)
+    tiny = sub.add_parser("tiny-weights", help="write random-init RNA-FM and RiNALMo checkpoints")
+    tiny.add_argument("folder")
+    tiny.set_defaults(func=_tiny_weights)
     args = parser.parse_args(argv)
     try:
-        records = run_report(args.plan, args.kernel, args.out, args.only)
-    except (ReportError, ValueError) as exc:
-        print(f"rnalib report: {exc}", file=sys.stderr)
+        return args.func(args)
+    except (ReportError, DataError, ValueError, FileNotFoundError) as exc:
+        print(f"rnalib {args.command}: {exc}", file=sys.stderr)
         return 1
-    for r in records:
-        print(f"{r.status:>6}  {r.wall_s:7.1f} s  {r.name}  [{r.embedder}{' FALLBACK' if r.fallback else ''}]")
-    print(f"index: {args.out}/index.html")
-    return 0
 
 
 if __name__ == "__main__":

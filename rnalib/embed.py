@@ -174,6 +174,21 @@ def random_rnafm_checkpoint(path: str | Path, seed: int = 0, **arch) -> Path:
     return path
 
 
+def random_rinalmo_checkpoint(folder: str | Path, seed: int = 0, layers: int = 2, hidden: int = 32) -> Path:
+    """Write a random-init RiNALMo model and tokenizer in multimolecule's ``save_pretrained`` layout (the
+    rehearsal profile and tests)."""
+    import multimolecule
+    import torch
+
+    torch.manual_seed(seed)
+    config = multimolecule.RiNALMoConfig(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=4,
+                                         intermediate_size=2 * hidden)
+    folder = Path(folder)
+    multimolecule.RiNALMoModel(config).save_pretrained(folder)
+    multimolecule.RnaTokenizer().save_pretrained(folder)
+    return folder
+
+
 class RnaFmEmbedder(Embedder):
     """RNA-FM embeddings: last layer, mean + max over real nucleotides (2 × 640 = 1280-d for the T12 model).
 

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from . import data, families, metrics, models, results, sampling
+from . import data, embed, families, metrics, models, results, sampling
 from .cache import EmbeddingCache, embed_cached
 from .embed import Embedder, EmbedderChoice
 from .train import TrainConfig, penultimate, predict_proba, train_classifier
@@ -49,6 +49,25 @@ def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCac
     vectors = embed_cached(embedder, list(seqs), cache, progress=progress, desc="RNAs")
     row = {s: i for i, s in enumerate(seqs)}
     return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
+
+
+def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
+               progress: bool = True) -> dict:
+    """Embed every sequence the runs with these notebook-02 parameters ask for (the RNAs of the positive pairs
+    of each of ``split_seeds`` within ``max_len``, reversed copies included): shard ``shard`` of ``shards``
+    (sequences sorted, every ``shards``-th), so parallel training jobs only read the cache."""
+    choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
+                                   kmer_k=(1, params.get("kmer_k_max", 4)))
+    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv")), params.get("max_len", 1022))
+    seqs: set[str] = set()
+    for seed in params.get("split_seeds", [0]):
+        positives = sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed)
+        seqs |= set(positives["seq_x"]) | set(positives["seq_y"])
+    if params.get("reverse_augmentation", True):
+        seqs |= {s[::-1] for s in seqs}
+    mine = sorted(seqs)[shard::shards]
+    embed_cached(choice.embedder, mine, cache, progress=progress, desc=f"RNAs (shard {shard + 1}/{shards})")
+    return {"sequences": len(mine), "embedder": choice.embedder.id, "fallback": choice.fallback}
 
 
 def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, seed, clusters) -> dict:
@@ -241,11 +260,12 @@ def metrics_frame(summary: dict) -> pd.DataFrame:
     return frame
 
 
-def load_results(root: str | Path | None = None) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
-    """Every saved study-A run under ``<root>/results/interactions``: summaries, long metrics, histories."""
-    base = results.results_root(root) / "results" / "interactions"
+def load_results(root: str | Path | None = None, runs: list[str] | None = None
+                 ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+    """Saved study-A runs under ``<root>/results/interactions`` (the ``runs`` named, or all): summaries, long
+    metrics, histories."""
     summaries, frames, histories = [], [], []
-    for folder in sorted(p for p in base.glob("*") if (p / "metrics.json").is_file()):
+    for folder in results.run_folders(root, "interactions", runs):
         summary = json.loads((folder / "metrics.json").read_text())
         summary["manifest"] = json.loads((folder / "manifest.json").read_text())
         summary["folder"] = str(folder)

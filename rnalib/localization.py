@@ -20,7 +20,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from . import metrics, models, results
+from . import data, embed, metrics, models, results
 from .cache import EmbeddingCache, embed_cached
 from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
@@ -47,6 +47,25 @@ def features(records: pd.DataFrame, embedder: Embedder, truncation: str = "none"
     window = window or getattr(embedder, "window", None)
     seqs = [truncate_sequence(s, truncation, window) if window else s for s in records["sequence"]]
     return embed_cached(embedder, seqs, cache, progress=progress, desc="mRNAs")
+
+
+def subsample(records: pd.DataFrame, max_records: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most ``max_records`` mRNAs drawn at random (file order kept); each keeps its DM3Loc fold roles."""
+    if max_records is None or max_records >= len(records):
+        return records
+    return records.sample(n=max_records, random_state=seed).sort_index()
+
+
+def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
+               progress: bool = True) -> dict:
+    """Embed the mRNAs the runs with these notebook-06 parameters use (after truncation), shard ``shard`` of
+    ``shards``, so parallel jobs only read the cache."""
+    choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
+                                   kmer_k=(1, params.get("kmer_k_max", 4)), pooling=params.get("pooling", "cls"))
+    records = subsample(data.load_dm3loc(), params.get("max_records"), params.get("seed", 0))
+    mine = records.sort_values("accession").iloc[shard::shards]
+    features(mine, choice.embedder, params.get("truncation", "none"), cache=cache, progress=progress)
+    return {"sequences": len(mine), "embedder": choice.embedder.id, "fallback": choice.fallback}
 
 
 def fold_indices(records: pd.DataFrame, folds: pd.DataFrame, fold: int) -> dict[str, np.ndarray]:
@@ -185,13 +204,13 @@ def save_run(run: LocalizationRun, root: str | Path | None, variant: str) -> Pat
     return results.write_results(root, "localization", variant, run.metrics, run.predictions, manifest, extra)
 
 
-def load_results(root: str | Path | None = None) -> list[dict]:
-    """Every saved study-B run's metrics (with its manifest and folder)."""
+def load_results(root: str | Path | None = None, runs: list[str] | None = None) -> list[dict]:
+    """Saved study-B runs' metrics (the ``runs`` named, or all), with manifest and folder."""
     out = []
-    for folder in sorted((results.results_root(root) / "results" / "localization").glob("*/metrics.json")):
-        summary = json.loads(folder.read_text())
-        summary["manifest"] = json.loads((folder.parent / "manifest.json").read_text())
-        summary["folder"] = str(folder.parent)
+    for folder in results.run_folders(root, "localization", runs):
+        summary = json.loads((folder / "metrics.json").read_text())
+        summary["manifest"] = json.loads((folder / "manifest.json").read_text())
+        summary["folder"] = str(folder)
         out.append(summary)
     return out
 

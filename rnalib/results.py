@@ -123,6 +123,19 @@ def write_results(root: str | Path | None, study: str, variant: str, metrics: di
     return target
 
 
+def run_folders(root: str | Path | None, study: str, runs: list[str] | None = None) -> list[Path]:
+    """The saved runs of ``study`` under ``root``: the ``runs`` named (in that order; a missing one is an
+    error), or every run found when ``runs`` is None."""
+    base = results_root(root) / "results" / study
+    if runs is None:
+        return sorted(p.parent for p in base.glob("*/metrics.json"))
+    missing = [r for r in runs if not (base / r / "metrics.json").is_file()]
+    if missing:
+        raise FileNotFoundError(f"{base / missing[0]}: no metrics.json ({len(missing)} of the {len(runs)} runs "
+                                "asked for are missing; run their notebooks first)")
+    return [base / r for r in runs]
+
+
 def embedder_summary(summaries: list[dict]) -> dict:
     """One report-header entry for the embedders behind saved runs (each with its ``manifest``); a fallback in
     any run is flagged."""

@@ -213,14 +213,8 @@ def test_truncation_strategies():
 
 @pytest.fixture(scope="module")
 def tiny_rinalmo(tmp_path_factory):
-    multimolecule = pytest.importorskip("multimolecule")
-    folder = tmp_path_factory.mktemp("rinalmo")
-    torch.manual_seed(0)
-    config = multimolecule.RiNALMoConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
-                                         intermediate_size=64)
-    multimolecule.RiNALMoModel(config).save_pretrained(folder)
-    multimolecule.RnaTokenizer().save_pretrained(folder)
-    return folder
+    pytest.importorskip("multimolecule")
+    return embed.random_rinalmo_checkpoint(tmp_path_factory.mktemp("rinalmo"), seed=0)
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])

@@ -1,6 +1,5 @@
-"""Project hygiene: the pinned environment files agree; notebooks are stored clean with one parameters cell;
-the report plan only passes parameters that the notebooks declare."""
-import ast
+"""Project hygiene: the pinned environment files agree; notebooks are stored clean with one parameters cell
+(tests/test_workflow.py checks the workflow only passes parameters the notebooks declare)."""
 import re
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import nbformat
 import pytest
 import tomllib
 
-from rnalib import envfiles, report
+from rnalib import envfiles
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -47,15 +46,3 @@ def test_notebook_stored_clean(path):
     assert nb.metadata["kernelspec"]["name"] == "rnalib"
     dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert dirty == []
-
-
-def test_plan_parameters_exist_in_notebooks():
-    assert NOTEBOOKS, "no notebooks"
-    plans = [REPO / "params" / "plan.yaml", REPO / "params" / "plan_full.yaml"]
-    for entry in (e for plan in plans for e in report.load_plan(plan, root=REPO)):
-        nb = nbformat.read(str(REPO / entry.notebook), as_version=4)
-        tree = ast.parse(parameters_cell(nb)[0].source)
-        declared = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])}
-        unknown = set(report.merged_parameters(entry, root=REPO)) - declared
-        assert unknown == set(), f"{entry.name}: {unknown}"

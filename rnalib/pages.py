@@ -1,0 +1,248 @@
+"""The report site's pages: run one notebook through papermill, render its HTML, and build the site's index.
+
+The workflow (``workflow/Snakefile``) calls ``run_notebook`` once per page (``python -m rnalib notebook``) and
+``write_index`` once at the end (``python -m rnalib index``). Inside a notebook, ``report.header()`` shows the run's
+provenance and tags the output with the embedder used, which the page's record carries into the index.
+"""
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import data
+from .report import META_KEY
+from .results import RESULTS_ENV, git_commit, manifest, write_json
+
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+              "NUMBA_NUM_THREADS")
+
+
+@dataclass
+class RunRecord:
+    """What happened to one page: written to ``runs/<name>.json`` and read back by ``write_index``."""
+
+    name: str
+    notebook: str
+    params: list[str]
+    status: str = "not run"
+    started: float = 0.0
+    wall_s: float = 0.0
+    threads: int = 1
+    embedder: str = "none"
+    fallback: bool = False
+    error: str = ""
+    html: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class ReportError(RuntimeError):
+    """A page failed; the message names the notebook and the cell (or the parameter file and key)."""
+
+
+def declared_parameters(notebook: str | Path) -> set[str]:
+    """Names assigned in the notebook's ``parameters`` cell."""
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def merged_parameters(notebook: str | Path, files: list[str | Path], overrides: dict[str, Any] | None = None,
+                      declared: set[str] | None = None) -> dict[str, Any]:
+    """Parameter files merged left to right, then ``overrides``; a key the notebook does not declare stops the
+    run with one line naming the file, the key and the closest declared name."""
+    declared = declared_parameters(notebook) if declared is None else declared
+    merged: dict[str, Any] = {}
+    sources = [(str(f), yaml.safe_load(Path(f).read_text()) or {}) for f in files]
+    for source, values in sources + [("the command line", overrides or {})]:
+        if not isinstance(values, dict):
+            raise ReportError(f"{source}: expected a mapping of parameter names to values")
+        for key in values:
+            if key not in declared:
+                close = difflib.get_close_matches(key, sorted(declared), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ReportError(f"{source}: unknown parameter '{key}' for {Path(notebook).name}{hint}")
+        merged.update(values)
+    return merged
+
+
+def notebook_tags(nb) -> dict[str, Any]:
+    """The ``rnalib`` metadata that ``header()`` left in an executed notebook's outputs (last one wins)."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found.update(output.get("metadata", {}).get(META_KEY, {}))
+    return found
+
+
+def notebook_sources(notebook: str | Path) -> list[Path]:
+    """The rnalib modules a notebook imports, with everything they import from rnalib in turn (the workflow's
+    inputs: editing one of them reruns the pages that use it, and only those)."""
+    import ast
+
+    import nbformat
+
+    package = Path(__file__).parent
+    code = "\n".join(c.source for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code")
+    todo = {a.name for node in ast.walk(ast.parse(code)) if isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] == "rnalib" for a in node.names}
+    todo |= {m.split(".")[1] for m in re.findall(r"\brnalib\.\w+", code)}
+    seen: set[str] = {"__init__"}
+    while todo:
+        name = todo.pop()
+        path = package / f"{name}.py"
+        if name in seen or not path.is_file():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+    return sorted(package / f"{name}.py" for name in seen)
+
+
+def render_html(ipynb: Path, target: Path) -> None:
+    """Executed notebook → standalone HTML (images inline)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="lab").from_filename(str(ipynb))
+    target.write_text(body, encoding="utf-8")
+
+
+def failing_cell(notebook: Path, executed: Path) -> str:
+    """'cell N (`first line`)' for the cell holding the error; N counts the cells of the notebook as stored,
+    from 1 (the executed copy also holds papermill's injected-parameters and error-banner cells)."""
+    import nbformat
+
+    cells = nbformat.read(str(executed), as_version=4).cells
+    cell = next((c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+    if cell is None:
+        return "a cell"
+    original = nbformat.read(str(notebook), as_version=4).cells
+    position = next((i for i, c in enumerate(original) if c.get("id") == cell.get("id")), None)
+    where = f"cell {position + 1}" if position is not None else "the injected-parameters cell"
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return f"{where} (`{first[:60]}`)"
+
+
+def _ipc_kernel_manager():
+    """A kernel manager talking to its kernel over Unix sockets with a unique path prefix: kernels started in
+    parallel never race for TCP ports (a known papermill / jupyter_client failure under Snakemake)."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return os.path.join(tempfile.gettempdir(), f"rnalib-kernel-{uuid.uuid4().hex[:16]}")
+
+    return IPCKernelManager
+
+
+def run_notebook(notebook: str | Path, name: str, out_dir: str | Path, params: list[str | Path] = (),
+                 overrides: dict[str, Any] | None = None, kernel: str = "rnalib", threads: int = 1,
+                 render: bool = True) -> RunRecord:
+    """Execute one page: ``notebooks/<name>.ipynb`` and ``runs/<name>.json`` under ``out_dir``, and with
+    ``render`` its ``<name>.html`` (the workflow renders in a rule of its own).
+
+    Parameters are checked against the notebook's ``parameters`` cell first; ``threads`` caps torch and BLAS
+    (environment of the kernel, and the notebook's ``threads`` parameter where it has one). The notebook writes
+    its results under ``out_dir``. A failing cell raises ``ReportError`` naming notebook and cell; the failed
+    page is rendered to ``failed/<name>.html`` and no record is written.
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, out_dir = Path(notebook), Path(out_dir)
+    declared = declared_parameters(notebook)
+    values = merged_parameters(notebook, list(params), overrides, declared)
+    if "threads" in declared:
+        values["threads"] = threads
+    record = RunRecord(name, str(notebook), [str(p) for p in params], parameters=values, threads=threads)
+    executed = out_dir / "notebooks" / f"{name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    env = {RESULTS_ENV: str(out_dir.resolve()), **{k: str(threads) for k in THREAD_ENV}}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    record.started = time.time()
+    try:
+        pm.execute_notebook(str(notebook), str(executed), parameters=values, kernel_name=kernel,
+                            cwd=str(notebook.parent), progress_bar=False,
+                            kernel_manager_class=_ipc_kernel_manager())
+    except PapermillExecutionError as exc:
+        evalue = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        failed = out_dir / "failed" / f"{name}.html"
+        failed.parent.mkdir(exist_ok=True)
+        render_html(executed, failed)
+        raise ReportError(f"{notebook}: {failing_cell(notebook, executed)} raised {exc.ename}: {evalue} "
+                          f"(page: {failed})") from None
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    record.status, record.wall_s = "ok", round(time.time() - record.started, 1)
+    tags = notebook_tags(nbformat.read(str(executed), as_version=4))
+    record.embedder, record.fallback = tags.get("embedder", "none"), bool(tags.get("fallback", False))
+    record.html = f"{name}.html"
+    if render:
+        render_html(executed, out_dir / record.html)
+    (out_dir / "runs").mkdir(exist_ok=True)
+    write_json(out_dir / "runs" / f"{name}.json", asdict(record))
+    return record
+
+
+def read_records(paths: list[str | Path]) -> list[RunRecord]:
+    """Page records (``runs/<name>.json``) in the order given."""
+    return [RunRecord(**json.loads(Path(p).read_text())) for p in paths]
+
+
+def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rnalib report",
+                settings: dict[str, Any] | None = None) -> Path:
+    """``index.html`` (one row per page: status, wall time, threads, embedder, link) and ``manifest.json``
+    (the records, and wall time from the first page's start to now)."""
+    out_dir = Path(out_dir)
+    rows = []
+    for r in records:
+        link = f'<a href="{html.escape(r.html)}">{html.escape(r.name)}</a>' if r.html else html.escape(r.name)
+        embedder = html.escape(r.embedder) + (' <b class="warn">(fallback)</b>' if r.fallback else "")
+        status = html.escape(r.status) + (f"<br><small>{html.escape(r.error)}</small>" if r.error else "")
+        rows.append(f"<tr class='{html.escape(r.status.replace(' ', '-'))}'><td>{link}</td><td>{status}</td>"
+                    f"<td>{r.wall_s:.1f} s</td><td>{r.threads}</td><td>{embedder}</td>"
+                    f"<td>{html.escape(', '.join(r.params) or '—')}</td></tr>")
+    fallback_note = ("<p class='warn'>Some notebooks used a fallback embedder (no foundation-model weights were "
+                     "found); their numbers are not RNA-FM numbers.</p>" if any(r.fallback for r in records) else "")
+    started = min((r.started for r in records if r.started), default=time.time())
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}.failed{{background:#fdd}}
+.not-run{{color:#888}}.warn{{color:#a40}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>git commit <code>{html.escape(git_commit())}</code> · data from
+<code>{html.escape(os.environ.get(data.DATA_ENV) or 'pinned upstream downloads')}</code> ·
+generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {time.time() - started:.0f} s from the first page's start
+</p>{fallback_note}
+<table><tr><th>notebook</th><th>status</th><th>wall time</th><th>threads</th><th>embedder</th>
+<th>parameter files</th></tr>
+{''.join(rows)}
+</table><p>Machine-readable: <a href="manifest.json">manifest.json</a>; per-run results under
+<code>results/</code>.</p></body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    write_json(out_dir / "manifest.json", manifest(settings or {}, started,
+                                                   extra={"runs": [asdict(r) for r in records]}))
+    return path

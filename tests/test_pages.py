@@ -1,0 +1,115 @@
+"""One report page: papermill with checked parameters, a kernel over Unix sockets, the record and the index."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from rnalib import pages
+from rnalib.__main__ import main
+
+KERNEL = "rnalib"  # registered inside .venv by `make`
+
+
+def make_notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python (rnalib)", "language": "python"}
+    params = nbformat.v4.new_code_cell(sources[0])
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(s) for s in sources[1:])]
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "params").mkdir()
+    make_notebook(tmp_path / "notebooks" / "a.ipynb", "n = 1\nmax_epochs = 2\nthreads = 1",
+                  "from rnalib import report\nreport.header('A', params={'n': n}, embedder={'used': 'kmer-k1-5-freq-v1',"
+                  " 'fallback': True, 'reason': 'FALLBACK to the k-mer spectrum: no weights'})",
+                  "import os, torch\nprint('n is', n, 'threads', threads, torch.get_num_threads(), "
+                  "os.environ['OMP_NUM_THREADS'])")
+    make_notebook(tmp_path / "notebooks" / "b.ipynb", "x = 0", "y = 1", "1 / x")
+    make_notebook(tmp_path / "notebooks" / "r.ipynb", "x = 1",
+                  "from rnalib import results\nprint('ROOT', results.results_root())")
+    (tmp_path / "params" / "a.yaml").write_text("n: 5\n")
+    (tmp_path / "params" / "a_big.yaml").write_text("n: 50\n")
+    (tmp_path / "params" / "typo.yaml").write_text("max_epoch: 3\n")
+    return tmp_path
+
+
+def outputs(path):
+    executed = nbformat.read(str(path), as_version=4)
+    return "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+
+
+def test_parameters_merge_left_to_right_and_unknown_keys_stop_with_the_file_and_closest_name(project):
+    nb = project / "notebooks" / "a.ipynb"
+    files = [project / "params" / "a.yaml", project / "params" / "a_big.yaml"]
+    assert pages.merged_parameters(nb, files) == {"n": 50}
+    assert pages.merged_parameters(nb, files, {"n": 7}) == {"n": 7}
+    with pytest.raises(pages.ReportError, match=r"typo.yaml: unknown parameter 'max_epoch' for a.ipynb "
+                                                r"\(did you mean 'max_epochs'\?\)"):
+        pages.merged_parameters(nb, [project / "params" / "typo.yaml"])
+    with pytest.raises(pages.ReportError, match="the command line: unknown parameter 'zzz'"):
+        pages.merged_parameters(nb, [], {"zzz": 1})
+
+
+def test_page_runs_records_and_caps_threads(project):
+    out = project / "out"
+    record = pages.run_notebook(project / "notebooks" / "a.ipynb", "01_a", out,
+                                [project / "params" / "a.yaml", project / "params" / "a_big.yaml"], threads=1)
+    assert record.status == "ok" and record.embedder == "kmer-k1-5-freq-v1" and record.fallback
+    assert record.parameters == {"n": 50, "threads": 1} and record.wall_s > 0
+    assert "n is 50 threads 1 1 1" in outputs(out / "notebooks" / "01_a.ipynb")
+    assert (out / "01_a.html").is_file()
+    assert json.loads((out / "runs" / "01_a.json").read_text())["embedder"] == "kmer-k1-5-freq-v1"
+
+
+def test_failing_page_names_the_cell_and_writes_no_record(project):
+    out = project / "out"
+    with pytest.raises(pages.ReportError) as excinfo:
+        pages.run_notebook(project / "notebooks" / "b.ipynb", "02_b", out)
+    message = str(excinfo.value)
+    assert "b.ipynb" in message and "cell 3" in message and "ZeroDivisionError" in message
+    assert (out / "failed" / "02_b.html").is_file()
+    assert not (out / "runs" / "02_b.json").exists() and not (out / "02_b.html").exists()
+
+
+def test_cli_unknown_parameter_is_one_line(project, capsys):
+    code = main(["notebook", str(project / "notebooks" / "a.ipynb"), "--name", "x", "--out", str(project / "o"),
+                 "--params", str(project / "params" / "typo.yaml")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "unknown parameter 'max_epoch'" in err
+    assert not (project / "o" / "notebooks").exists()
+
+
+def test_kernels_started_in_parallel_do_not_race(project):
+    """Eight kernels at once (ports are where papermill under Snakemake races; ours talk over Unix sockets)."""
+    out = project / "par"
+    with ThreadPoolExecutor(8) as pool:
+        records = list(pool.map(lambda i: pages.run_notebook(project / "notebooks" / "r.ipynb", f"r{i}", out,
+                                                             render=False), range(8)))
+    assert [r.status for r in records] == ["ok"] * 8
+    assert all(f"ROOT {out.resolve()}" in outputs(out / "notebooks" / f"r{i}.ipynb") for i in range(8))
+
+
+def test_index_lists_pages_and_wall_time(project):
+    out = project / "out"
+    pages.run_notebook(project / "notebooks" / "a.ipynb", "01_a", out, threads=1)
+    pages.run_notebook(project / "notebooks" / "r.ipynb", "03_r", out)
+    assert main(["index", "--out", str(out), "--title", "t", str(out / "runs" / "01_a.json"),
+                 str(out / "runs" / "03_r.json")]) == 0
+    index = (out / "index.html").read_text()
+    assert "01_a.html" in index and "03_r.html" in index and "(fallback)" in index
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [r["name"] for r in manifest["runs"]] == ["01_a", "03_r"]
+    assert manifest["wall_time_s"] >= sum(r["wall_s"] for r in manifest["runs"]) * 0.5
+
+
+def test_notebook_sources_follow_rnalib_imports():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    names = {p.stem for p in pages.notebook_sources(repo / "notebooks" / "01_interactions_data.ipynb")}
+    assert {"data", "graph", "report", "results"} <= names and "train" not in names and "pages" not in names

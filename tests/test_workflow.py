@@ -1,0 +1,104 @@
+"""The report workflow (workflow/Snakefile): lint, dry runs of every profile, and a rehearsal of the full profile
+run end to end with tiny random-init checkpoints, rerun (nothing to do) and touched (only what depends reruns)."""
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from rnalib import pages
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILES = {"report": ["config/report.yaml"], "full": ["config/full.yaml"],
+            "rehearsal": ["config/full.yaml", "config/rehearsal.yaml"]}
+
+
+def snakemake(configs, *args, cwd=REPO, check=True):
+    cmd = [sys.executable, "-m", "snakemake", "-s", "workflow/Snakefile", "--configfile", *configs, *args]
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if check and done.returncode:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def planned(configs, cwd=REPO, *args):
+    """Dry run: job counts per rule and the `rnalib notebook` commands."""
+    out = snakemake(configs, "-n", "-p", "--cores", "2", *args, cwd=cwd).stdout
+    counts = Counter()
+    for line in out.split("Job stats:")[-1].splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    commands = [shlex.split(line.split(" python -m ")[-1] if " python -m " in line else line.strip())
+                for line in out.splitlines() if "-m rnalib notebook " in line]
+    return counts, commands
+
+
+def notebook_command(argv):
+    argv = argv[argv.index("notebook") + 1:]
+    notebook, rest = argv[0], argv[1:]
+    cut = lambda flag: rest[rest.index(flag) + 1:next((i for i in range(rest.index(flag) + 1, len(rest))  # noqa: E731
+                                                       if rest[i].startswith("--")), len(rest))]
+    values = dict(a.split("=", 1) for a in cut("--set"))
+    return notebook, rest[rest.index("--name") + 1], cut("--params"), {k: json.loads(v) for k, v in values.items()}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_lint_and_dry_run_pass_only_declared_parameters(profile):
+    done = snakemake(PROFILES[profile], "--lint")
+    assert "Congratulations" in done.stdout + done.stderr
+    counts, commands = planned(PROFILES[profile])
+    assert counts["notebook"] == counts["html"] == len(commands) > 0 and counts["index"] == 1
+    names = set()
+    for argv in commands:
+        notebook, name, files, values = notebook_command(argv)
+        pages.merged_parameters(REPO / notebook, [REPO / f for f in files], values)  # raises on an unknown key
+        names.add(name)
+    if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 6 variants
+        assert counts["notebook"] == 25 + 9 + 5 + 4 + 6 + 1 and counts["embed"] == 2
+        assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1__s0__degneg" in names
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory):
+    """The rehearsal profile run in a copy of the workflow's files (reports/ and .snakemake/ stay there)."""
+    work = tmp_path_factory.mktemp("rehearsal")
+    for folder in ("notebooks", "params", "config", "workflow"):
+        shutil.copytree(REPO / folder, work / folder)
+    shutil.copy(REPO / "environment.yml", work)
+    done = snakemake(PROFILES["rehearsal"], "--cores", "2", cwd=work, check=False)
+    log = "\n".join(p.read_text()[-2000:] for p in (work / "reports" / "rehearsal" / "logs").glob("*.log")
+                    if "Error" in p.read_text()) if done.returncode else ""
+    assert done.returncode == 0, f"rehearsal failed:\n{done.stderr[-3000:]}\n{log}"
+    return work
+
+
+def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(rehearsal):
+    out = rehearsal / "reports" / "rehearsal"
+    manifest = json.loads((out / "manifest.json").read_text())
+    runs = {r["name"]: r for r in manifest["runs"]}
+    assert all(r["status"] == "ok" for r in runs.values()) and (out / "index.html").is_file()
+    assert runs["02_interactions_train__Baseline__C1__s0"]["embedder"].startswith("rnafm-L2-")
+    assert runs["06_localization_locas__scl_theta0.5"]["embedder"].startswith("rinalmo-cls-L2-")
+    assert not any(r["fallback"] for r in runs.values())
+    assert all((out / r["html"]).is_file() for r in runs.values())
+    compared = runs["03_interactions_compare"]["parameters"]["runs"]
+    assert set(compared) == {p.name for p in (out / "results" / "interactions").iterdir()}
+
+
+def test_rerun_does_nothing_and_a_touched_file_reruns_only_its_jobs(rehearsal):
+    assert "Nothing to be done" in snakemake(PROFILES["rehearsal"], "-n", "--cores", "2", cwd=rehearsal).stdout
+    changed = rehearsal / "params" / "interactions" / "config_Smaller_HighLR.yaml"
+    text = changed.read_text()
+    changed.write_text(text + "# edited\n")  # a touch alone reruns nothing: Snakemake compares checksums
+    try:
+        counts, commands = planned(PROFILES["rehearsal"], rehearsal)
+    finally:
+        changed.write_text(text)
+    assert sorted(notebook_command(c)[1] for c in commands) == [
+        "02_interactions_train__Smaller_HighLR__C1__s0__table2", "03_interactions_compare"]
+    assert counts == Counter(notebook=2, html=2, index=1, all=1)
