@@ -30,7 +30,7 @@ def _notebook(args) -> int:
 
     record = run_notebook(args.notebook, args.name, args.out, args.params, dict(args.set), args.kernel,
                           args.threads, render=not args.no_html)
-    print(f"{record.status}  {record.wall_s:.1f} s  {record.name}  [{record.embedder}"
+    print(f"ok  {record.wall_s:.1f} s  {record.name}  [{record.embedder}"
           f"{' FALLBACK' if record.fallback else ''}]")
     return 0
 
@@ -38,7 +38,7 @@ def _notebook(args) -> int:
 def _index(args) -> int:
     from .pages import read_records, write_index
 
-    path = write_index(read_records(args.records), args.out, args.title, {"profile": args.title})
+    path = write_index(read_records(args.records), args.out, args.title, {"title": args.title})
     print(f"index: {path}")
     return 0
 

@@ -106,7 +106,10 @@ def pool_rows(reps: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 
 
 def default_threads() -> int:
-    """CPU threads for torch: the cores this process may use (one intra-op pool, no oversubscription)."""
+    """CPU threads for torch: ``OMP_NUM_THREADS`` when set (the workflow's per-job cap), else the cores this
+    process may use (one intra-op pool, no oversubscription)."""
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
+        return int(os.environ["OMP_NUM_THREADS"])
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux

@@ -30,18 +30,17 @@ THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUM
 
 @dataclass
 class RunRecord:
-    """What happened to one page: written to ``runs/<name>.json`` and read back by ``write_index``."""
+    """One page that ran: written to ``runs/<name>.json`` when it succeeds and read back by ``write_index`` (a
+    failing page writes no record: the workflow stops there and shows its log)."""
 
     name: str
     notebook: str
     params: list[str]
-    status: str = "not run"
     started: float = 0.0
     wall_s: float = 0.0
     threads: int = 1
     embedder: str = "none"
     fallback: bool = False
-    error: str = ""
     html: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
 
@@ -193,7 +192,7 @@ def run_notebook(notebook: str | Path, name: str, out_dir: str | Path, params: l
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    record.status, record.wall_s = "ok", round(time.time() - record.started, 1)
+    record.wall_s = round(time.time() - record.started, 1)
     tags = notebook_tags(nbformat.read(str(executed), as_version=4))
     record.embedder, record.fallback = tags.get("embedder", "none"), bool(tags.get("fallback", False))
     record.html = f"{name}.html"
@@ -206,36 +205,36 @@ def run_notebook(notebook: str | Path, name: str, out_dir: str | Path, params: l
 
 def read_records(paths: list[str | Path]) -> list[RunRecord]:
     """Page records (``runs/<name>.json``) in the order given."""
-    return [RunRecord(**json.loads(Path(p).read_text())) for p in paths]
+    known = set(RunRecord.__dataclass_fields__)
+    return [RunRecord(**{k: v for k, v in json.loads(Path(p).read_text()).items() if k in known}) for p in paths]
 
 
 def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rnalib report",
                 settings: dict[str, Any] | None = None) -> Path:
-    """``index.html`` (one row per page: status, wall time, threads, embedder, link) and ``manifest.json``
-    (the records, and wall time from the first page's start to now)."""
+    """``index.html`` (one row per page: link, wall time, threads, embedder, parameter files) and
+    ``manifest.json`` (the records; ``pages_wall_s``, their sum; ``span_s``, from the first page's start to the
+    last page's end, which after an incremental rerun spans the earlier run too)."""
     out_dir = Path(out_dir)
     rows = []
     for r in records:
         link = f'<a href="{html.escape(r.html)}">{html.escape(r.name)}</a>' if r.html else html.escape(r.name)
         embedder = html.escape(r.embedder) + (' <b class="warn">(fallback)</b>' if r.fallback else "")
-        status = html.escape(r.status) + (f"<br><small>{html.escape(r.error)}</small>" if r.error else "")
-        rows.append(f"<tr class='{html.escape(r.status.replace(' ', '-'))}'><td>{link}</td><td>{status}</td>"
-                    f"<td>{r.wall_s:.1f} s</td><td>{r.threads}</td><td>{embedder}</td>"
+        rows.append(f"<tr><td>{link}</td><td>{r.wall_s:.1f} s</td><td>{r.threads}</td><td>{embedder}</td>"
                     f"<td>{html.escape(', '.join(r.params) or '—')}</td></tr>")
     fallback_note = ("<p class='warn'>Some notebooks used a fallback embedder (no foundation-model weights were "
                      "found); their numbers are not RNA-FM numbers.</p>" if any(r.fallback for r in records) else "")
-    started = min((r.started for r in records if r.started), default=time.time())
+    now = time.time()
+    span = max((r.started + r.wall_s for r in records), default=now) - min((r.started for r in records), default=now)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}.failed{{background:#fdd}}
-.not-run{{color:#888}}.warn{{color:#a40}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}.warn{{color:#a40}}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>git commit <code>{html.escape(git_commit())}</code> · data from
 <code>{html.escape(os.environ.get(data.DATA_ENV) or 'pinned upstream downloads')}</code> ·
-generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {time.time() - started:.0f} s from the first page's start
-</p>{fallback_note}
-<table><tr><th>notebook</th><th>status</th><th>wall time</th><th>threads</th><th>embedder</th>
+generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {len(records)} pages, {span / 60:.1f} min from the first
+page's start to the last page's end</p>{fallback_note}
+<table><tr><th>page</th><th>wall time</th><th>threads</th><th>embedder</th>
 <th>parameter files</th></tr>
 {''.join(rows)}
 </table><p>Machine-readable: <a href="manifest.json">manifest.json</a>; per-run results under
@@ -243,6 +242,7 @@ generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {time.time() - started:.0f}
 """
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
-    write_json(out_dir / "manifest.json", manifest(settings or {}, started,
-                                                   extra={"runs": [asdict(r) for r in records]}))
+    write_json(out_dir / "manifest.json", manifest(
+        settings or {}, now, extra={"runs": [asdict(r) for r in records], "span_s": round(span, 1),
+                                    "pages_wall_s": round(sum(r.wall_s for r in records), 1)}))
     return path
