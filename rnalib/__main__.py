@@ -5,6 +5,9 @@
 - ``python -m rnalib index --out DIR RECORD ...``: the site's index and manifest from the pages' records.
 - ``python -m rnalib warm-cache {interactions,localization} --params F ... -o DONE.json``: embed a study's
   sequences once, before any training job reads them.
+- ``python -m rnalib embed IN.fasta -o OUT.parquet``: embeddings of new RNAs (one row per record).
+- ``python -m rnalib predict-pairs PAIRS.csv --model RUN -o SCORES.csv``: candidate pairs scored by a saved
+  study-A network, ranked, with its threshold.
 - ``python -m rnalib tiny-weights DIR``: random-init RNA-FM and RiNALMo checkpoints in their upstream formats
   (the rehearsal profile).
 """
@@ -60,6 +63,30 @@ def _warm_cache(args) -> int:
     return 0
 
 
+def _cache(args):
+    from .cache import EmbeddingCache
+
+    return EmbeddingCache(args.cache) if args.cache else None
+
+
+def _embed(args) -> int:
+    from .newdata import embed_fasta
+
+    frame = embed_fasta(args.fasta, args.output, args.embedder, args.weights, args.kmer_k_max, _cache(args))
+    print(f"{len(frame)} records -> {args.output} [{frame['embedder'].iloc[0]}]")
+    return 0
+
+
+def _predict_pairs(args) -> int:
+    from .newdata import predict_pairs
+
+    scores = predict_pairs(args.pairs, args.model, args.output, args.fasta, args.embedder, args.weights,
+                           args.kmer_k_max, _cache(args))
+    print(f"{len(scores)} pairs scored, {int(scores['interacts'].sum())} at or above the model's threshold "
+          f"{scores['threshold'].iloc[0]:.3f} -> {args.output}")
+    return 0
+
+
 def _tiny_weights(args) -> int:
     from .embed import random_rinalmo_checkpoint, random_rnafm_checkpoint
 
@@ -103,6 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     warm.add_argument("--shards", type=int, default=1)
     warm.add_argument("-o", "--output", required=True, help="a JSON summary written when done")
     warm.set_defaults(func=_warm_cache)
+    emb = sub.add_parser("embed", help="embed the records of a FASTA file (one row per record, Parquet)")
+    emb.add_argument("fasta")
+    emb.add_argument("-o", "--output", required=True)
+    emb.add_argument("--embedder", default="kmer", choices=["kmer", "rnafm", "rinalmo", "auto"])
+    emb.add_argument("--weights", default=None, help="RNA-FM checkpoint or RiNALMo folder (else the environment)")
+    emb.add_argument("--kmer-k-max", type=int, default=4)
+    emb.add_argument("--cache", default=None, help="embedding cache folder (default: RNALIB_CACHE_DIR)")
+    emb.set_defaults(func=_embed)
+    pp = sub.add_parser("predict-pairs", help="score candidate pairs with a saved study-A network")
+    pp.add_argument("pairs", help="CSV: RNA_sequence_x, RNA_sequence_y (the seed's schema), or x, y with --fasta")
+    pp.add_argument("--model", required=True, help="a study-A run folder (results/interactions/<run>)")
+    pp.add_argument("-o", "--output", required=True)
+    pp.add_argument("--fasta", default=None, help="FASTA whose record ids the x, y columns name")
+    pp.add_argument("--embedder", default=None, help="refuse unless the model was trained on this embedder")
+    pp.add_argument("--weights", default=None)
+    pp.add_argument("--kmer-k-max", type=int, default=None)
+    pp.add_argument("--cache", default=None)
+    pp.set_defaults(func=_predict_pairs)
     tiny = sub.add_parser("tiny-weights", help="write random-init RNA-FM and RiNALMo checkpoints")
     tiny.add_argument("folder")
     tiny.set_defaults(func=_tiny_weights)

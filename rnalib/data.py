@@ -195,6 +195,15 @@ def used_files() -> dict[str, dict[str, str]]:
     return {k: dict(v) for k, v in sorted(_USED.items())}
 
 
+def dataset_checksums() -> dict[str, str]:
+    """Each registered data set and one checksum over its files' pinned sha256 (names a data set's exact
+    version without naming a machine's path)."""
+    files: dict[str, list[str]] = {}
+    for entry in sorted(REGISTRY.values(), key=lambda e: e.key):
+        files.setdefault(entry.dataset, []).append(f"{entry.name}:{entry.sha256}")
+    return {name: hashlib.sha256("\n".join(parts).encode()).hexdigest() for name, parts in files.items()}
+
+
 def sha256_file(path: Path) -> str:
     """sha256 of a file's content as stored (user-provided inputs, weights)."""
     digest = hashlib.sha256()
@@ -355,9 +364,11 @@ def check_folds_match(records: pd.DataFrame, folds: pd.DataFrame) -> None:
 
 
 def _read_csv(content: bytes, source: str, required: tuple[str, ...]) -> pd.DataFrame:
+    if not content.strip():
+        raise DataError(f"{source}: empty file (expected a CSV with a header: {', '.join(required)})")
     try:
         frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{source}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:

@@ -352,17 +352,17 @@ def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_
     found, else the k-mer spectrum (a reported fallback)."""
     if name == "rinalmo":
         source = weights or os.environ.get(RINALMO_ENV) or RINALMO_HUB_ID
-        return EmbedderChoice(name, RinalmoEmbedder(weights, pooling, device), f"RiNALMo requested ({source})")
+        return EmbedderChoice(name, RinalmoEmbedder(weights, pooling, device), f"RiNALMo requested ({Path(str(source)).name})")
     weights = weights or os.environ.get(WEIGHTS_ENV) or None
     if name == "kmer":
         return EmbedderChoice(name, KmerEmbedder(*kmer_k), "k-mer spectrum requested")
     if name == "rnafm":
-        source = f"weights {weights}" if weights else "weights downloaded by rna-fm"
+        source = f"weights {Path(weights).name}" if weights else "weights downloaded by rna-fm"
         return EmbedderChoice(name, RnaFmEmbedder(weights, device=device), f"RNA-FM requested ({source})")
     if name == "auto":
         if weights and Path(weights).is_file():
-            return EmbedderChoice(name, RnaFmEmbedder(weights, device=device), f"RNA-FM weights found at {weights}")
-        why = (f"RNA-FM weights not found at {weights}" if weights else
+            return EmbedderChoice(name, RnaFmEmbedder(weights, device=device), f"RNA-FM weights found ({Path(weights).name})")
+        why = (f"RNA-FM weights not found ({Path(weights).name})" if weights else
                f"no RNA-FM weights given (parameter or {WEIGHTS_ENV})")
         return EmbedderChoice(name, KmerEmbedder(*kmer_k), f"FALLBACK to the k-mer spectrum: {why}")
     raise ValueError(f"unknown embedder {name!r} (choose auto, kmer, rnafm or rinalmo)")

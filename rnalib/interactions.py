@@ -301,6 +301,24 @@ def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
     return table.join(prevalence, on=["tag", "protocol", "weighting"])
 
 
+def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc") -> list[str]:
+    """One line per protocol: the best network and the baselines, mean ± sd over the splits the network
+    trained on (``over_splits(long, matched=True)`` of the uniform, untagged runs)."""
+    part = matched[matched["metric"] == metric]
+    lines = []
+    for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
+        rows = part[part["protocol"] == protocol].set_index("model")
+        nets = rows[~rows.index.isin(BASELINES)]
+        if nets.empty:
+            continue
+        best = nets["mean"].idxmax()
+        cell = lambda m: f"{rows.at[m, 'mean']:.3f}" if m in rows.index else "n/a"  # noqa: E731
+        lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: network {rows.at[best, 'mean']:.3f} "
+                     f"± {rows.at[best, 'sd']:.3f} (n={int(rows.at[best, 'n'])}), degree-only {cell('degree_only')}, "
+                     f"family-degree {cell('family_degree')}, logistic regression {cell('logistic_regression')}")
+    return lines
+
+
 def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
     """Network minus each baseline on the same split, then mean, sd and n over splits, per (tag, protocol,
     weighting, configuration, baseline): a paired comparison, free of split-to-split difficulty."""

@@ -33,7 +33,13 @@ PUBLISHED_MCC = {
     # per-class MCC as printed in the LOCAS paper's comparison (Nucleus, Exosome, Cytosol, Ribosome, Membrane, ER)
     "DM3Loc (published)": (0.386, 0.074, 0.287, 0.355, 0.312, 0.205),
     "LOCAS (published)": (0.605, 0.501, 0.597, 0.421, 0.468, 0.000),
+    "LOCAS without SCL (published)": (0.142, 0.000, 0.130, 0.005, 0.000, 0.000),  # the paper's Table 2
 }
+
+# LOCAS's own summary figures (published; the paper's text on its Figure 2). Its coverage convention is not stated.
+PUBLISHED_LOCAS = {"example_accuracy": 0.75, "average_precision": 0.9434, "coverage": 2.1262, "one_error": 0.0092,
+                   "ranking_loss": 0.0804, "hamming_loss": 0.1401}
+LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}
 
 
 def label_matrix(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> np.ndarray:
@@ -229,6 +235,28 @@ def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
     for s in summaries:
         rows[f"{s['variant']} (measured, {rule})"] = {c: s["mean"][rule][f"mcc_{c}"] for c in LOC_CLASSES}
     return pd.DataFrame(rows).T
+
+
+def classes_above(summary: dict, rule: str, reference: str = "DM3Loc (published)") -> list[str]:
+    """The classes on which a run's mean MCC (threshold ``rule``) is above a published row's."""
+    published = dict(zip(LOC_CLASSES, PUBLISHED_MCC[reference]))
+    return [c for c in LOC_CLASSES if summary["mean"][rule][f"mcc_{c}"] > published[c]]
+
+
+def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
+    """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``;
+    the ranking metrics do not depend on it), and per metric whether the constant label-prior predictor equals
+    or beats the published figure (compared at the published precision; empty without a label-prior run)."""
+    rows = {"LOCAS (published)": PUBLISHED_LOCAS}
+    for s in summaries:
+        rows[f"{s['variant']} (measured)"] = {m: s["mean"][rule][m] for m in PUBLISHED_LOCAS}
+    table = pd.DataFrame(rows).T[list(PUBLISHED_LOCAS)]
+    prior = next((s for s in summaries if s["variant"] == "label_prior"), None)
+    if prior is None:
+        return table, pd.Series(dtype=bool)
+    ours = {m: round(prior["mean"][rule][m], 4) for m in PUBLISHED_LOCAS}
+    beats = {m: ours[m] <= v if m in LOWER_IS_BETTER else ours[m] >= v for m, v in PUBLISHED_LOCAS.items()}
+    return table, pd.Series(beats, name="label prior equals or beats LOCAS (published)")
 
 
 # --------------------------------------------------------------------------- label structure

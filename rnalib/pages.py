@@ -20,7 +20,6 @@ from typing import Any
 
 import yaml
 
-from . import data
 from .report import META_KEY
 from .results import RESULTS_ENV, git_commit, manifest, write_json
 
@@ -109,11 +108,39 @@ def notebook_sources(notebook: str | Path) -> list[Path]:
     return sorted(package / f"{name}.py" for name in seen)
 
 
-def render_html(ipynb: Path, target: Path) -> None:
-    """Executed notebook → standalone HTML (images inline)."""
-    from nbconvert import HTMLExporter
+NAV = (("00_summary.html", "Summary"), ("03_interactions_compare.html", "Study A"),
+       ("07_localization_compare.html", "Study B"), ("runs.html", "Run log"))
+SITE_STYLE = """<style>
+.rnalib-nav{position:sticky;top:0;z-index:10;background:#f6f6f6;border-bottom:1px solid #ddd;padding:.5em 1em;
+  font-family:system-ui,sans-serif;display:flex;gap:1.2em;align-items:center;flex-wrap:wrap}
+.rnalib-nav a{text-decoration:none;color:#234}.rnalib-nav button{margin-left:auto}
+body:not(.rnalib-show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
+.jp-OutputArea-output{max-width:100%;overflow-x:auto}
+table.rnalib-params td,table.rnalib-params th{padding:.1em .6em;font-size:90%}
+</style>"""
 
-    body, _ = HTMLExporter(template_name="lab").from_filename(str(ipynb))
+
+def nav_bar(show_code_button: bool = True) -> str:
+    """The bar across the top of every page: summary, the two studies, the run log (and a code toggle)."""
+    links = "".join(f'<a href="{href}">{label}</a>' for href, label in NAV)
+    button = ('<button type="button" onclick="document.body.classList.toggle(\'rnalib-show-code\')">'
+              "show / hide code</button>" if show_code_button else "")
+    return f'<nav class="rnalib-nav">{links}{button}</nav>'
+
+
+def render_html(ipynb: Path, target: Path) -> None:
+    """Executed notebook → standalone HTML page of the site: findings as the notebook shows them, code hidden
+    (a button shows it), the parameter cells left out (the header's table lists the parameters once), no
+    prompts, the navigation bar on top; images inline."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(
+        remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True)
+    body, _ = exporter.from_filename(str(ipynb))
+    head_end, body_start = body.index("</head>"), body.index(">", body.index("<body")) + 1
+    body = body[:head_end] + SITE_STYLE + body[head_end:body_start] + nav_bar() + body[body_start:]
     target.write_text(body, encoding="utf-8")
 
 
@@ -211,9 +238,12 @@ def read_records(paths: list[str | Path]) -> list[RunRecord]:
 
 def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rnalib report",
                 settings: dict[str, Any] | None = None) -> Path:
-    """``index.html`` (one row per page: link, wall time, threads, embedder, parameter files) and
-    ``manifest.json`` (the records; ``pages_wall_s``, their sum; ``span_s``, from the first page's start to the
-    last page's end, which after an incremental rerun spans the earlier run too)."""
+    """The run log ``runs.html`` (one row per page: link, wall time, threads, embedder, parameter files),
+    ``index.html`` (opens the summary page when there is one, else the run log) and ``manifest.json`` (the
+    records; ``pages_wall_s``, their sum; ``span_s``, from the first page's start to the last page's end, which
+    after an incremental rerun spans the earlier run too)."""
+    from .report import data_line
+
     out_dir = Path(out_dir)
     rows = []
     for r in records:
@@ -226,23 +256,26 @@ def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rna
     now = time.time()
     span = max((r.started + r.wall_s for r in records), default=now) - min((r.started for r in records), default=now)
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}.warn{{color:#a40}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>git commit <code>{html.escape(git_commit())}</code> · data from
-<code>{html.escape(os.environ.get(data.DATA_ENV) or 'pinned upstream downloads')}</code> ·
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} · run log</title>{SITE_STYLE}
+<style>body{{font-family:system-ui,sans-serif;margin:0}}main{{margin:1em 2em;max-width:90em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}
+.warn{{color:#a40}}</style></head><body>{nav_bar(show_code_button=False)}<main>
+<h1>{html.escape(title)} · run log</h1>
+<p>git commit <code>{html.escape(git_commit())}</code> · data: {html.escape(data_line())} ·
 generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {len(records)} pages, {span / 60:.1f} min from the first
 page's start to the last page's end</p>{fallback_note}
-<table><tr><th>page</th><th>wall time</th><th>threads</th><th>embedder</th>
-<th>parameter files</th></tr>
+<table><tr><th>page</th><th>wall time</th><th>threads</th><th>embedder</th><th>parameter files</th></tr>
 {''.join(rows)}
 </table><p>Machine-readable: <a href="manifest.json">manifest.json</a>; per-run results under
-<code>results/</code>.</p></body></html>
+<code>results/</code>.</p></main></body></html>
 """
-    path = out_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
+    (out_dir / "runs.html").write_text(page, encoding="utf-8")
+    start = NAV[0][0] if any(r.html == NAV[0][0] for r in records) else "runs.html"
+    (out_dir / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta http-equiv="refresh" content="0; url={start}"></head><body><a href="{start}">{html.escape(title)}'
+        "</a></body></html>\n", encoding="utf-8")
     write_json(out_dir / "manifest.json", manifest(
         settings or {}, now, extra={"runs": [asdict(r) for r in records], "span_s": round(span, 1),
                                     "pages_wall_s": round(sum(r.wall_s for r in records), 1)}))
-    return path
+    return out_dir / "index.html"

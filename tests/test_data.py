@@ -111,6 +111,11 @@ def test_user_csv_errors(tmp_path):
     with pytest.raises(data.DataError) as excinfo:
         data.load_pairs_csv(tmp_path / "nope.csv")
     one_line_error(excinfo, "nope.csv", "no such file")
+    for name, content in (("zero.csv", ""), ("blank.csv", "\n  \n")):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(data.DataError) as excinfo:
+            data.load_pairs_csv(tmp_path / name)
+        one_line_error(excinfo, name, "empty file")
 
 
 def test_length_filter_keeps_pairs_with_both_partners_short(tmp_path):

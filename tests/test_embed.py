@@ -129,7 +129,7 @@ def test_select_embedder(monkeypatch, tiny_checkpoint, tmp_path):
     monkeypatch.setenv(embed.WEIGHTS_ENV, str(tiny_checkpoint))
     found = embed.select_embedder("auto", device="cpu")
     assert isinstance(found.embedder, embed.RnaFmEmbedder) and not found.fallback
-    assert str(tiny_checkpoint) in found.reason
+    assert f"({tiny_checkpoint.name})" in found.reason and str(tiny_checkpoint.parent) not in found.reason  # no paths
     with pytest.raises(ValueError, match="unknown embedder"):
         embed.select_embedder("bert")
 

@@ -100,3 +100,16 @@ def test_paired_differences_and_matched_splits():
     everything = interactions.over_splits(long).set_index("model")
     assert matched.loc["degree_only", "n"] == 2 and matched.loc["degree_only", "mean"] == pytest.approx(0.625)
     assert everything.loc["degree_only", "n"] == 3 and matched.loc["N", "n"] == 2
+
+
+def test_protocol_sentences_name_the_best_network_and_the_baselines():
+    rows = [{"tag": "", "protocol": p, "weighting": "uniform", "split_seed": s, "config": c, "model": m,
+             "metric": "auroc", "value": v, "test_prevalence": 0.05}
+            for p, s, c, m, v in [("C3", 0, "A", "model", 0.55), ("C3", 1, "A", "model", 0.57),
+                                  ("C3", 0, "B", "model", 0.60), ("C3", 1, "B", "model", 0.62),
+                                  ("C3", 0, "A", "degree_only", 0.5), ("C3", 1, "A", "degree_only", 0.5),
+                                  ("C1", 0, "A", "degree_only", 0.7)]]
+    lines = interactions.protocol_sentences(interactions.over_splits(pd.DataFrame(rows), matched=True))
+    assert len(lines) == 1 and lines[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**")  # C1 has no network
+    assert "network 0.610 ± 0.014 (n=2)" in lines[0] and "degree-only 0.500" in lines[0]
+    assert "logistic regression n/a" in lines[0]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from rnalib import embed, localization, losses, metrics, models
+from rnalib import data, embed, localization, losses, metrics, models
 from rnalib.data import LOC_CLASSES
 from rnalib.train import LocasConfig
 
@@ -228,3 +228,22 @@ def test_rinalmo_local_checkpoint(tiny_rinalmo, pooling):
     assert embed.embedder_from_id(emb.id, tiny_rinalmo, "cpu").id == emb.id
     with pytest.raises(ValueError, match="at most 1022"):
         emb.embed(["A" * 1100])
+
+
+def test_prior_vs_published_compares_in_each_metric_direction():
+    def summary(variant, **values):
+        return {"variant": variant, "mean": {"fixed": {**localization.PUBLISHED_LOCAS, **values}}}
+
+    prior = summary("label_prior", average_precision=0.95, one_error=0.02, ranking_loss=0.0804, hamming_loss=0.2)
+    table, beats = localization.prior_vs_published([prior, summary("scl_theta0.8")])
+    assert list(table.index) == ["LOCAS (published)", "label_prior (measured)", "scl_theta0.8 (measured)"]
+    assert table.at["label_prior (measured)", "one_error"] == 0.02
+    assert beats["average_precision"] and not beats["one_error"]  # higher is better / lower is better
+    assert beats["ranking_loss"] and not beats["hamming_loss"] and beats["coverage"]  # equal counts as beating
+    assert localization.prior_vs_published([summary("noscl")])[1].empty
+
+
+def test_classes_above_a_published_row():
+    dm3loc = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["DM3Loc (published)"]))
+    mean = {f"mcc_{c}": v + (0.01 if c in ("Nucleus", "Cytosol") else -0.01) for c, v in dm3loc.items()}
+    assert localization.classes_above({"mean": {"fixed": mean}}, "fixed") == ["Nucleus", "Cytosol"]

@@ -63,7 +63,10 @@ def test_page_runs_records_and_caps_threads(project):
     assert record.embedder == "kmer-k1-5-freq-v1" and record.fallback
     assert record.parameters == {"n": 50, "threads": 1} and record.wall_s > 0
     assert "n is 50 threads 1 1 1" in outputs(out / "notebooks" / "01_a.ipynb")
-    assert (out / "01_a.html").is_file()
+    page = (out / "01_a.html").read_text()
+    assert 'class="rnalib-nav"' in page and "rnalib-show-code" in page  # nav bar, code hidden with a toggle
+    assert "max_epochs = 2" not in page and "n = 50" not in page  # parameter cells left out of the page
+    assert page.count("jp-CodeCell") >= 2 and "jp-Cell-inputWrapper" in page  # the code is there, only hidden
     assert json.loads((out / "runs" / "01_a.json").read_text())["embedder"] == "kmer-k1-5-freq-v1"
 
 
@@ -103,8 +106,10 @@ def test_index_lists_pages_and_wall_time(project):
     pages.run_notebook(project / "notebooks" / "r.ipynb", "03_r", out)
     assert main(["index", "--out", str(out), "--title", "t", str(out / "runs" / "01_a.json"),
                  str(out / "runs" / "03_r.json")]) == 0
-    index = (out / "index.html").read_text()
-    assert "01_a.html" in index and "03_r.html" in index and "(fallback)" in index
+    log = (out / "runs.html").read_text()
+    assert "01_a.html" in log and "03_r.html" in log and "(fallback)" in log and 'href="00_summary.html"' in log
+    assert 'url=runs.html' in (out / "index.html").read_text()  # no summary page here: the index opens the log
+    assert "/tmp" not in log and str(project) not in log
     manifest = json.loads((out / "manifest.json").read_text())
     assert [r["name"] for r in manifest["runs"]] == ["01_a", "03_r"]
     first, last = manifest["runs"]

@@ -60,7 +60,7 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         pages.merged_parameters(REPO / notebook, [REPO / f for f in files], values)  # raises on an unknown key
         names.add(name)
     if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 6 variants
-        assert counts["notebook"] == 25 + 9 + 5 + 4 + 6 + 1 and counts["embed"] == 2
+        assert counts["notebook"] == 25 + 9 + 5 + 4 + 6 + 1 + 1 and counts["embed"] == 2
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1__s0__degneg" in names
 
 
@@ -87,6 +87,9 @@ def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(re
     assert runs["06_localization_locas__scl_theta0.5"]["embedder"].startswith("rinalmo-cls-L2-")
     assert not any(r["fallback"] for r in runs.values())
     assert all((out / r["html"]).is_file() for r in runs.values())
+    assert "url=00_summary.html" in (out / "index.html").read_text()  # the site opens on the summary
+    summary = (out / "00_summary.html").read_text()
+    assert "03_interactions_compare.html" in summary and "rnalib-nav" in summary and "Traceback" not in summary
     for name in runs:  # the warm-cache jobs embedded everything: no page shows an embedding progress bar
         text = json.dumps(json.loads((out / "notebooks" / f"{name}.ipynb").read_text())["cells"])
         assert "RNAs [" not in text, f"{name} embedded sequences itself"
@@ -104,5 +107,5 @@ def test_rerun_does_nothing_and_a_touched_file_reruns_only_its_jobs(rehearsal):
     finally:
         changed.write_text(text)
     assert sorted(notebook_command(c)[1] for c in commands) == [
-        "02_interactions_train__Smaller_HighLR__C1__s0__table2", "03_interactions_compare"]
-    assert counts == Counter(notebook=2, html=2, index=1, all=1)
+        "00_summary", "02_interactions_train__Smaller_HighLR__C1__s0__table2", "03_interactions_compare"]
+    assert counts == Counter(notebook=3, html=3, index=1, all=1)

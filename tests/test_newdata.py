@@ -1,0 +1,108 @@
+"""The command line for new RNAs: `embed` a FASTA file, `predict-pairs` with a saved study-A model; inputs checked
+like the loaders' (one line: file, record, problem), outputs written whole or not at all."""
+import warnings
+
+import pandas as pd
+import pytest
+
+from rnalib import data, embed, interactions, newdata
+from rnalib.__main__ import main
+from rnalib.cache import EmbeddingCache
+from rnalib.train import TrainConfig
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("", "no FASTA records"),
+    ("ACGU\n>a\nACGU\n", ":1: sequence line before any FASTA header"),
+    (">a\nACGU\n>b\n\n", ":3: record b: empty sequence"),
+    (">a\nAC-GU\n", ":1: record a: letters outside ACGUTN: -"),
+    (">a x\nACGU\n>a y\nGGG\n", ":3: record a: duplicate id (first at line 1)"),
+    (">\nACGU\n", ":1: FASTA header without an id"),
+])
+def test_fasta_errors_are_one_line(tmp_path, text, problem):
+    path = write(tmp_path / "in.fa", text)
+    with pytest.raises(data.DataError) as excinfo:
+        newdata.read_fasta(path)
+    message = str(excinfo.value)
+    assert message.startswith(str(path)) and problem in message and "\n" not in message
+
+
+def test_embed_writes_one_row_per_record_and_resumes_from_the_cache(tmp_path, capsys):
+    fasta = write(tmp_path / "in.fa", ">m1 a miRNA\nUGAGGUAGUAGGUUGUAUAGUU\n>l1\nACGT\nACGUUU\n>m2\nUGAGGUAGUAGGUUGUAUAGUU\n")
+    cache = EmbeddingCache(tmp_path / "cache")
+    frame = newdata.embed_fasta(fasta, tmp_path / "out.parquet", cache=cache, progress=False)
+    saved = pd.read_parquet(tmp_path / "out.parquet")
+    assert list(saved["id"]) == ["m1", "l1", "m2"] and (saved["embedder"] == "kmer-k1-4-freq-v1").all()
+    assert saved.shape[1] == 2 + 4 + 16 + 64 + 256 and saved.equals(frame)
+    assert (saved.iloc[0, 2:] == saved.iloc[2, 2:]).all()  # the same sequence, the same vector
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 2  # two distinct sequences stored as computed
+    assert main(["embed", str(fasta), "-o", str(tmp_path / "again.parquet"), "--cache", str(tmp_path / "cache")]) == 0
+    assert pd.read_parquet(tmp_path / "again.parquet").equals(saved)
+    bad = write(tmp_path / "bad.fa", ">x\nACGU\n>x\nACGU\n")
+    assert main(["embed", str(bad), "-o", str(tmp_path / "bad.parquet")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "record x: duplicate id" in err and not (tmp_path / "bad.parquet").exists()
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    pairs = data.load_interactions()
+    cfg = TrainConfig(layers=1, width=16, dropout=0.1, lr=1e-3, batch_size=256, warmup_epochs=1, max_epochs=2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, "C1",
+                                            ratio=3, max_pairs=80, n_boot=5, progress=False)
+    return interactions.save_run(run, root, "Tiny__C1__s0", "Tiny"), run
+
+
+def test_predict_pairs_ranks_and_matches_the_saved_network(saved_run, tmp_path, capsys):
+    folder, run = saved_run
+    test = run.dataset[(run.dataset.role == "test") & (run.dataset.augmentation == "original")].head(25)
+    csv = tmp_path / "pairs.csv"
+    test.rename(columns={"seq_x": "RNA_sequence_x", "seq_y": "RNA_sequence_y"})[
+        ["RNA_sequence_x", "RNA_sequence_y"]].to_csv(csv, index=False)
+    assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "scores.csv")]) == 0
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert list(scores["rank"]) == list(range(1, 26)) and scores["probability"].is_monotonic_decreasing
+    expected = dict(zip(zip(test.id_x, test.id_y), run.predictions.set_index(["rna_x_id", "rna_y_id"])
+                        .loc[list(zip(test.id_x, test.id_y)), "prob"]))
+    for x, y, p in zip(scores.x, scores.y, scores.probability):
+        assert p == pytest.approx(expected[(x, y)], abs=1e-5)  # the run's own test predictions
+    threshold = scores["threshold"].iloc[0]
+    assert (scores["interacts"] == (scores["probability"] >= threshold)).all()
+    # FASTA ids instead of sequences
+    fasta = write(tmp_path / "r.fa", ">a\n" + test.seq_x.iloc[0] + "\n>b\n" + test.seq_y.iloc[0] + "\n")
+    ids = write(tmp_path / "ids.csv", "x,y\na,b\n")
+    assert main(["predict-pairs", str(ids), "--fasta", str(fasta), "--model", str(folder), "-o",
+                 str(tmp_path / "ids_scores.csv")]) == 0
+    assert pd.read_csv(tmp_path / "ids_scores.csv")["probability"].item() == pytest.approx(
+        expected[(test.id_x.iloc[0], test.id_y.iloc[0])], abs=1e-5)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("content, args, problem", [
+    ("", [], "empty file"),
+    ("RNA_sequence_x\nACGU\n", [], "missing column(s) RNA_sequence_y"),
+    ("RNA_sequence_x,RNA_sequence_y\nACGU,\n", [], "row 2: RNA_sequence_y: empty sequence"),
+    ("RNA_sequence_x,RNA_sequence_y\nACGU,ACXU\n", [], "row 2: RNA_sequence_y: letters outside ACGUTN: X"),
+    ("RNA_sequence_x,RNA_sequence_y\n", [], "no pairs"),
+    ("x,y\na,zz\n", ["--fasta"], "row 2: y id 'zz' is not a record of"),
+    ("RNA_sequence_x,RNA_sequence_y\nACGU,ACGU\n", ["--embedder", "kmer"], "trained on embedder kmer-k1-4-freq-v1, not"),
+])
+def test_predict_pairs_input_errors_are_one_line_and_write_nothing(saved_run, tmp_path, capsys, content, args,
+                                                                   problem):
+    folder, _ = saved_run
+    csv = write(tmp_path / "p.csv", content)
+    if args == ["--fasta"]:
+        args = ["--fasta", str(write(tmp_path / "r.fa", ">a\nACGU\n"))]
+    if args == ["--embedder", "kmer"]:  # kmer at the default k range 1..5 is another embedder
+        args = ["--embedder", "kmer", "--kmer-k-max", "5"]
+    assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "s.csv"), *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and problem in err and not (tmp_path / "s.csv").exists()
