@@ -8,6 +8,8 @@
 - ``python -m rnalib embed IN.fasta -o OUT.parquet``: embeddings of new RNAs (one row per record).
 - ``python -m rnalib predict-pairs PAIRS.csv --model RUN -o SCORES.csv``: candidate pairs scored by a saved
   study-A network, ranked, with its threshold.
+- ``python -m rnalib localize IN.fasta --model RUN -o OUT.csv``: per-class probabilities and calls for new
+  mRNAs with a saved study-B run.
 - ``python -m rnalib tiny-weights DIR``: random-init RNA-FM and RiNALMo checkpoints in their upstream formats
   (the rehearsal profile).
 """
@@ -87,6 +89,14 @@ def _predict_pairs(args) -> int:
     return 0
 
 
+def _localize(args) -> int:
+    from .newdata import localize
+
+    out = localize(args.fasta, args.model, args.output, args.weights, _cache(args))
+    print(f"{len(out)} mRNAs localized -> {args.output}")
+    return 0
+
+
 def _tiny_weights(args) -> int:
     from .embed import random_rinalmo_checkpoint, random_rnafm_checkpoint
 
@@ -148,6 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("--kmer-k-max", type=int, default=None)
     pp.add_argument("--cache", default=None)
     pp.set_defaults(func=_predict_pairs)
+    loc = sub.add_parser("localize", help="per-class localization of new mRNAs with a saved study-B run")
+    loc.add_argument("fasta")
+    loc.add_argument("--model", required=True, help="a study-B run folder (results/localization/<variant>)")
+    loc.add_argument("-o", "--output", required=True)
+    loc.add_argument("--weights", default=None)
+    loc.add_argument("--cache", default=None)
+    loc.set_defaults(func=_localize)
     tiny = sub.add_parser("tiny-weights", help="write random-init RNA-FM and RiNALMo checkpoints")
     tiny.add_argument("folder")
     tiny.set_defaults(func=_tiny_weights)

@@ -89,6 +89,7 @@ class FoldOutput:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     test_projection: np.ndarray | None = None
     encoder_state: dict | None = None
+    network: dict | None = None  # scaler and state of the trained network (scl, noscl), for ``predict_new``
 
 
 def _head(cfg: LocasConfig, n_classes: int) -> models.MLDecoder:
@@ -114,7 +115,8 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
         net = nn.Sequential(models.Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout), _head(cfg, y.shape[1]))
         history = fit_multilabel(net, xs["train"], ys["train"], xs["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
                                  cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
-        return FoldOutput(predict_proba(net, xs["val"]), predict_proba(net, xs["test"]), history)
+        return FoldOutput(predict_proba(net, xs["val"]), predict_proba(net, xs["test"]), history,
+                          network=_network_state(scaler, net))
     encoder, projection, scl_history = train_contrastive(xs["train"], ys["train"], xs["val"], ys["val"], cfg, progress)
     encoder.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
@@ -127,7 +129,43 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
         raise RuntimeError("the frozen encoder changed during stage 2")
     history = pd.concat([scl_history.assign(stage="contrastive"), head_history.assign(stage="head")])
     return FoldOutput(predict_proba(head, h["val"]), predict_proba(head, h["test"]), history,
-                      predict_raw(projection, h["test"]), before)
+                      predict_raw(projection, h["test"]), before, _network_state(scaler, nn.Sequential(encoder, head)))
+
+
+def _network_state(scaler: StandardScaler, net: nn.Module) -> dict:
+    """What a fold's network needs to score new mRNAs (tensors only: loads with ``weights_only=True``)."""
+    return {"scaler_mean": torch.as_tensor(scaler.mean_), "scaler_scale": torch.as_tensor(scaler.scale_),
+            "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+
+
+def load_networks(folder: str | Path) -> list[tuple[StandardScaler, nn.Module]]:
+    """A saved run's per-fold networks (encoder + ML-Decoder head), each with its scaler, in eval mode."""
+    folder = Path(folder)
+    params = json.loads((folder / "manifest.json").read_text())["parameters"]
+    cfg = LocasConfig(**params["config"])
+    out = []
+    for path in sorted(folder.glob("network_fold*.pt")):
+        state = torch.load(path, weights_only=True)
+        scaler = StandardScaler()
+        scaler.mean_, scaler.scale_ = state["scaler_mean"].numpy(), state["scaler_scale"].numpy()
+        scaler.var_, scaler.n_features_in_ = scaler.scale_ ** 2, len(scaler.mean_)
+        net = nn.Sequential(models.Encoder(len(scaler.mean_), cfg.encoder_dim, cfg.dropout),
+                            _head(cfg, len(LOC_CLASSES)))
+        net.load_state_dict(state["state_dict"])
+        out.append((scaler, net.eval()))
+    return out
+
+
+def predict_new(folder: str | Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class probabilities of new mRNAs (features ``x``) averaged over a saved run's fold networks, and the
+    thresholds the calls use: per class, the mean over folds of the thresholds tuned on validation."""
+    networks = load_networks(folder)
+    if not networks:
+        raise FileNotFoundError(f"{folder}: no saved networks (network_fold*.pt; scl and noscl runs save them)")
+    probs = np.mean([predict_proba(net, scaler.transform(x).astype(np.float32)) for scaler, net in networks], axis=0)
+    folds = json.loads((Path(folder) / "metrics.json").read_text())["folds"]
+    thresholds = np.array([np.mean([f["thresholds"][c] for f in folds.values()]) for c in LOC_CLASSES])
+    return probs, thresholds
 
 
 def evaluate_fold(y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray,
@@ -160,6 +198,7 @@ class LocalizationRun:
     history: pd.DataFrame
     projections: pd.DataFrame
     started: float
+    networks: dict[int, dict] = field(default_factory=dict)
 
 
 def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice, method: str,
@@ -171,7 +210,7 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
     classes = LOC_CLASSES
     x = features(records, choice.embedder, truncation, cache=cache, progress=progress) if x is None else x
     y = label_matrix(records, classes)
-    per_fold, rows, histories, projections = {}, [], [], []
+    per_fold, rows, histories, projections, networks = {}, [], [], [], {}
     for fold in range(n_folds):
         idx = fold_indices(records, folds, fold)
         out = run_fold(x, y, idx, method, cfg, progress)
@@ -187,6 +226,8 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
         rows.append(frame)
         if not out.history.empty:
             histories.append(out.history.assign(fold=fold))
+        if out.network is not None:
+            networks[fold] = out.network
         if out.test_projection is not None and fold == 0:
             projections.append(pd.DataFrame(out.test_projection).add_prefix("z").assign(
                 id=test["id"].to_numpy(), combination=combination_names(test, classes)))
@@ -197,7 +238,8 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
                "folds": {str(k): v for k, v in per_fold.items()}, "mean": mean, "sd": sd}
     return LocalizationRun(params, summary, pd.concat(rows, ignore_index=True),
                            pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
-                           pd.concat(projections, ignore_index=True) if projections else pd.DataFrame(), started)
+                           pd.concat(projections, ignore_index=True) if projections else pd.DataFrame(), started,
+                           networks)
 
 
 def save_run(run: LocalizationRun, root: str | Path | None, variant: str) -> Path:
@@ -207,7 +249,10 @@ def save_run(run: LocalizationRun, root: str | Path | None, variant: str) -> Pat
                                 embedder=run.params["embedder"])
     extra = {name: table for name, table in (("history", run.history), ("projections", run.projections))
              if not table.empty}
-    return results.write_results(root, "localization", variant, run.metrics, run.predictions, manifest, extra)
+    files = {f"network_fold{k}.pt": (lambda path, state=state: torch.save(state, path))
+             for k, state in run.networks.items()}
+    return results.write_results(root, "localization", variant, run.metrics, run.predictions, manifest, extra,
+                                 files)
 
 
 def load_results(root: str | Path | None = None, runs: list[str] | None = None) -> list[dict]:

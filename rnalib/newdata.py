@@ -155,3 +155,31 @@ def _kmer_range(embedder_id: str) -> tuple[int, int]:
         low, high = embedder_id.split("-")[1][1:], embedder_id.split("-")[2]
         return int(low), int(high)
     return 1, 4
+
+
+def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weights: str | Path | None = None,
+             cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
+    """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl or noscl:
+    the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``."""
+    from . import localization
+    from .data import LOC_CLASSES
+
+    model_dir = Path(model_dir)
+    if not sorted(model_dir.glob("network_fold*.pt")):
+        raise DataError(f"{model_dir}: no saved networks (a study-B scl or noscl run folder)")
+    params = json.loads((model_dir / "manifest.json").read_text())["parameters"]
+    trained_on = params["embedder"]["used"]
+    try:
+        used = embed.embedder_from_id(trained_on, weights)
+    except (ValueError, FileNotFoundError) as exc:
+        raise DataError(f"{model_dir}: the model's embedder {trained_on} is not available here ({exc})") from None
+    records = read_fasta(fasta)
+    x = localization.features(records, used, params.get("truncation", "none"), cache=cache, progress=progress)
+    probs, thresholds = localization.predict_new(model_dir, x)
+    out = records[["id"]].copy()
+    for j, c in enumerate(LOC_CLASSES):
+        out[f"prob_{c}"] = probs[:, j]
+        out[f"call_{c}"] = (probs[:, j] >= thresholds[j]).astype(int)
+        out[f"threshold_{c}"] = thresholds[j]
+    _write_atomic(out, Path(output), "to_csv")
+    return out

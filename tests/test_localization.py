@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from rnalib import data, embed, localization, losses, metrics, models
+from rnalib import data, embed, localization, losses, metrics, models, newdata
 from rnalib.data import LOC_CLASSES
 from rnalib.train import LocasConfig
 
@@ -167,6 +167,25 @@ def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
     assert {"metrics.json", "predictions.csv.gz", "manifest.json"} <= {p.name for p in folder.iterdir()}
     if method == "scl":
         assert not first.projections.empty and first.projections.filter(like="z").shape[1] == 16
+    saved = sorted(p.name for p in folder.glob("network_fold*.pt"))
+    assert saved == (["network_fold0.pt", "network_fold1.pt"] if method in ("scl", "noscl") else [])
+    if saved:  # the saved fold-0 network reproduces that fold's test probabilities
+        scaler, net = localization.load_networks(folder)[0]
+        test0 = preds[preds.fold == 0]
+        rows = records.reset_index().set_index("id").loc[test0.id, "index"].to_numpy()
+        x = choice.embedder.embed(records.sequence)[rows]
+        again = localization.predict_proba(net, scaler.transform(x).astype(np.float32))
+        np.testing.assert_allclose(again, test0[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), atol=1e-5)
+        fasta = tmp_path / "new.fa"
+        fasta.write_text("".join(f">{r.id}\n{r.sequence}\n" for r in records.head(5).itertuples()))
+        out = newdata.localize(fasta, folder, tmp_path / "loc.csv", progress=False)
+        probs, thresholds = localization.predict_new(folder, choice.embedder.embed(records.sequence.head(5)))
+        assert list(out.id) == list(records.id.head(5)) and pd.read_csv(tmp_path / "loc.csv").shape == out.shape
+        np.testing.assert_allclose(out[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), probs, atol=1e-6)
+        assert (out[f"call_{LOC_CLASSES[0]}"] == (probs[:, 0] >= thresholds[0])).all()
+    else:
+        with pytest.raises(data.DataError, match="no saved networks"):
+            newdata.localize(tmp_path / "none.fa", folder, tmp_path / "loc.csv")
 
 
 def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):

@@ -106,3 +106,13 @@ def test_predict_pairs_input_errors_are_one_line_and_write_nothing(saved_run, tm
     assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "s.csv"), *args]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and problem in err and not (tmp_path / "s.csv").exists()
+
+
+def test_console_script_is_installed():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "rnalib"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and all(c in done.stdout for c in ("embed", "predict-pairs", "localize", "notebook"))
