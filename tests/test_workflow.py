@@ -109,3 +109,15 @@ def test_rerun_does_nothing_and_a_touched_file_reruns_only_its_jobs(rehearsal):
     assert sorted(notebook_command(c)[1] for c in commands) == [
         "00_summary", "02_interactions_train__Smaller_HighLR__C1__s0__table2", "03_interactions_compare"]
     assert counts == Counter(notebook=3, html=3, index=1, all=1)
+    base = rehearsal / "params" / "interactions" / "full.yaml"  # read by the cache warming and most pages
+    text = base.read_text()
+    base.write_text(text + "# edited\n")
+    try:
+        counts, commands = planned(PROFILES["rehearsal"], rehearsal)
+    finally:
+        base.write_text(text)
+    names = {notebook_command(c)[1] for c in commands}
+    trained = {p.stem for p in (rehearsal / "reports" / "rehearsal" / "runs").glob("02_*.json")}
+    assert counts["embed"] == 2 and trained <= names  # every study-A page reruns after the cache is warmed again
+    assert {"03_interactions_compare", "04_interactions_latent", "00_summary"} <= names
+    assert not any(n.startswith(("05_", "06_", "07_")) for n in names)
