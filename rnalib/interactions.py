@@ -221,8 +221,7 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
                                 seed=run.params["config"]["seed"], embedder=run.params["embedder"])
     extra_files = {}
     if run.model is not None:
-        state = {"state_dict": run.model.state_dict(), "scaler_mean": torch.as_tensor(run.scaler.mean_),
-                 "scaler_scale": torch.as_tensor(run.scaler.scale_), "in_dim": int(run.features.shape[1]),
+        state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": int(run.features.shape[1]),
                  "config": run.params["config"]}
         extra_files["model.pt"] = lambda path: torch.save(state, path)
     return results.write_results(root, "interactions", variant, run.metrics, run.predictions, manifest,
@@ -235,9 +234,7 @@ def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:
     cfg = state["config"]
     model = models.PairMLP(state["in_dim"], cfg["layers"], cfg["width"], cfg["dropout"])
     model.load_state_dict(state["state_dict"])
-    scaler = StandardScaler()
-    scaler.mean_, scaler.scale_ = state["scaler_mean"].numpy(), state["scaler_scale"].numpy()
-    scaler.var_, scaler.n_features_in_ = scaler.scale_ ** 2, len(scaler.mean_)
+    scaler = models.scaler_from_state(state)
     return model.eval(), scaler
 
 

@@ -134,8 +134,7 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
 
 def _network_state(scaler: StandardScaler, net: nn.Module) -> dict:
     """What a fold's network needs to score new mRNAs (tensors only: loads with ``weights_only=True``)."""
-    return {"scaler_mean": torch.as_tensor(scaler.mean_), "scaler_scale": torch.as_tensor(scaler.scale_),
-            "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+    return {**models.scaler_state(scaler), "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()}}
 
 
 def load_networks(folder: str | Path) -> list[tuple[StandardScaler, nn.Module]]:
@@ -146,9 +145,7 @@ def load_networks(folder: str | Path) -> list[tuple[StandardScaler, nn.Module]]:
     out = []
     for path in sorted(folder.glob("network_fold*.pt")):
         state = torch.load(path, weights_only=True)
-        scaler = StandardScaler()
-        scaler.mean_, scaler.scale_ = state["scaler_mean"].numpy(), state["scaler_scale"].numpy()
-        scaler.var_, scaler.n_features_in_ = scaler.scale_ ** 2, len(scaler.mean_)
+        scaler = models.scaler_from_state(state)
         net = nn.Sequential(models.Encoder(len(scaler.mean_), cfg.encoder_dim, cfg.dropout),
                             _head(cfg, len(LOC_CLASSES)))
         net.load_state_dict(state["state_dict"])

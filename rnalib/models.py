@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 
@@ -129,3 +130,16 @@ def fit_one_vs_rest(x: np.ndarray, y: np.ndarray, seed: int = 0):
     from sklearn.multiclass import OneVsRestClassifier
 
     return OneVsRestClassifier(LogisticRegression(max_iter=1000, random_state=seed)).fit(x, y)
+
+
+def scaler_state(scaler: StandardScaler) -> dict:
+    """A fitted StandardScaler as tensors (checkpoints load with ``weights_only=True``)."""
+    return {"scaler_mean": torch.as_tensor(scaler.mean_), "scaler_scale": torch.as_tensor(scaler.scale_)}
+
+
+def scaler_from_state(state: dict) -> StandardScaler:
+    """The StandardScaler saved by ``scaler_state``."""
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = state["scaler_mean"].numpy(), state["scaler_scale"].numpy()
+    scaler.var_, scaler.n_features_in_ = scaler.scale_ ** 2, len(scaler.mean_)
+    return scaler

@@ -114,6 +114,14 @@ def read_pairs(path: str | Path, fasta: str | Path | None = None) -> pd.DataFram
     return pd.DataFrame(out)[["x", "y", "seq_x", "seq_y"]]
 
 
+def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
+    """The embedder a saved run was trained on, or a one-line error when it cannot be rebuilt here."""
+    try:
+        return embed.embedder_from_id(trained_on, weights)
+    except (ValueError, FileNotFoundError) as exc:
+        raise DataError(f"{model_dir}: the model's embedder {trained_on} is not available here ({exc})") from None
+
+
 def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, fasta: str | Path | None = None,
                   embedder: str | None = None, weights: str | Path | None = None, kmer_k_max: int | None = None,
                   cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
@@ -130,10 +138,7 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
         asked = embed.select_embedder(embedder, weights, kmer_k=k_range).embedder.id
         if asked != trained_on:
             raise DataError(f"{model_dir}: the model was trained on embedder {trained_on}, not {asked}")
-    try:
-        used = embed.embedder_from_id(trained_on, weights)
-    except (ValueError, FileNotFoundError) as exc:
-        raise DataError(f"{model_dir}: the model's embedder {trained_on} is not available here ({exc})") from None
+    used = _embedder_of(model_dir, trained_on, weights)
     threshold = json.loads((model_dir / "metrics.json").read_text())["models"]["model"]["threshold"]
     table = read_pairs(pairs, fasta)
     model, scaler = interactions.load_model(model_dir)
@@ -169,10 +174,7 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
         raise DataError(f"{model_dir}: no saved networks (a study-B scl or noscl run folder)")
     params = json.loads((model_dir / "manifest.json").read_text())["parameters"]
     trained_on = params["embedder"]["used"]
-    try:
-        used = embed.embedder_from_id(trained_on, weights)
-    except (ValueError, FileNotFoundError) as exc:
-        raise DataError(f"{model_dir}: the model's embedder {trained_on} is not available here ({exc})") from None
+    used = _embedder_of(model_dir, trained_on, weights)
     records = read_fasta(fasta)
     x = localization.features(records, used, params.get("truncation", "none"), cache=cache, progress=progress)
     probs, thresholds = localization.predict_new(model_dir, x)
