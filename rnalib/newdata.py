@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import embed, interactions
 from .cache import EmbeddingCache, embed_cached
-from .data import DataError, _read_csv, normalize_sequence, read_bytes, rna_id, sequence_problem
+from .data import DataError, _checked, _read_csv, read_bytes, rna_id
 
 
 def read_fasta(path: str | Path) -> pd.DataFrame:
@@ -47,11 +47,7 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
         if name in seen:
             raise DataError(f"{path}:{lineno}: record {name}: duplicate id (first at line {seen[name]})")
         seen[name] = lineno
-        seq = normalize_sequence("".join(parts))
-        problem = sequence_problem(seq)
-        if problem:
-            raise DataError(f"{path}:{lineno}: record {name}: {problem}")
-        rows.append({"id": name, "sequence": seq})
+        rows.append({"id": name, "sequence": _checked("".join(parts), f"{path}:{lineno}: record {name}")})
     return pd.DataFrame(rows)
 
 
@@ -104,11 +100,7 @@ def read_pairs(path: str | Path, fasta: str | Path | None = None) -> pd.DataFram
     out = {}
     for side in ("x", "y"):
         col = f"RNA_sequence_{side}"
-        seqs = [normalize_sequence(s) for s in frame[col]]
-        for i, seq in enumerate(seqs):
-            problem = sequence_problem(seq)
-            if problem:
-                raise DataError(f"{path}: row {i + 2}: {col}: {problem}")
+        seqs = [_checked(s, f"{path}: row {i + 2}: {col}") for i, s in enumerate(frame[col])]
         out[f"seq_{side}"] = seqs
         out[side] = [rna_id(s) for s in seqs]
     return pd.DataFrame(out)[["x", "y", "seq_x", "seq_y"]]
