@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnalib import embed, memory
+from rnalib.cache import EmbeddingCache, embed_cached
+
+
+def test_ends_layout_keeps_both_ends_in_order():
+    seq = "".join("ACGU"[i % 4] for i in range(3000))
+    wins = memory.window_sequences(seq, "ends", n_windows=5, window=400, n_5prime=2)
+    assert wins == [seq[0:400], seq[400:800], seq[1800:2200], seq[2200:2600], seq[2600:3000]]
+
+
+def test_ends_layout_slides_windows_inward_in_a_short_sequence():
+    seq = "ACGUACGUAC" * 50  # 500 nt, 4 windows of 200 would need 800
+    wins = memory.window_sequences(seq, "ends", n_windows=4, window=200, n_5prime=2)
+    assert [len(w) for w in wins] == [200] * 4
+    assert wins[0] == seq[:200] and wins[1] == seq[200:400]
+    assert wins[-1] == seq[300:] and wins[-2] == seq[100:300]
+    tiny = memory.window_sequences("ACGUA", "ends", n_windows=3, window=200, n_5prime=1)
+    assert tiny == ["ACGUA"] * 3  # shorter than one window: every window is the whole sequence
+
+
+def test_segments_layout_covers_the_sequence_once():
+    seq = "ACGU" * 251  # 1,004 nt
+    wins = memory.window_sequences(seq, "segments", n_windows=8)
+    assert "".join(wins) == seq and len(wins) == 8
+    assert max(map(len, wins)) - min(map(len, wins)) <= 1
+
+
+@pytest.mark.parametrize("kwargs", [dict(layout="middle"), dict(n_windows=0), dict(n_5prime=9), dict(window=0)])
+def test_bad_window_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        memory.window_sequences("ACGU", **{"layout": "ends", "n_windows": 8, "window": 10, **kwargs})
+
+
+def test_windowed_embedder_blocks_are_the_windows_spectra(tmp_path):
+    base = embed.KmerEmbedder(1, 2)
+    emb = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1)
+    seqs = ["AAAAAACCCCCCGGGGGGUUUUUU", "ACGUACGUAC"]
+    out = embed_cached(emb, seqs, EmbeddingCache(tmp_path), progress=False)
+    assert out.shape == (2, 3 * base.dim) == (2, emb.dim)
+    blocks = out[0].reshape(3, base.dim)
+    np.testing.assert_allclose(blocks[0], base.embed(["AAAAAA"])[0])
+    np.testing.assert_allclose(blocks[1], base.embed(["GGGGGG"])[0])
+    np.testing.assert_allclose(blocks[2], base.embed(["UUUUUU"])[0])
+    assert emb.id != memory.WindowedEmbedder(base, "ends", 3, 6, 2).id != base.id
+    again = embed_cached(emb, seqs, EmbeddingCache(tmp_path), progress=False)  # from the cache
+    np.testing.assert_array_equal(out, again)
+
+
+class _Mean(nn.Module):
+    """A stand-in decoder: mean over the memory's tokens of a nonlinear map (order-free, like cross-attention)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.out = nn.Linear(dim, 2)
+
+    def forward(self, mem):
+        return torch.tanh(self.out(mem)).mean(1)
+
+
+def test_token_encoder_applies_one_encoder_to_each_block():
+    torch.manual_seed(0)
+    enc = nn.Linear(5, 4)
+    enc.dim = 4
+    tokens = memory.TokenEncoder(enc, n_tokens=3)
+    x = torch.randn(2, 15)
+    h = tokens(x)
+    assert h.shape == (2, 3, 4)
+    torch.testing.assert_close(h[1, 2], enc(x[1, 10:15]))
+    torch.testing.assert_close(memory.Pooled(tokens)(x), h.mean(1))
+
+
+def test_position_embedding_makes_window_order_matter():
+    torch.manual_seed(0)
+    h = torch.randn(2, 4, 6)
+    swapped = h[:, [3, 1, 2, 0]]
+    plain = memory.MemoryHead(_Mean(6), "windows", n_in_tokens=4, dim=6, position=False)
+    torch.testing.assert_close(plain(h), plain(swapped))  # no position: a permutation changes nothing
+    placed = memory.MemoryHead(_Mean(6), "windows", n_in_tokens=4, dim=6, position=True)
+    assert not torch.allclose(placed(h), placed(swapped))
+
+
+def test_slices_cut_one_encoding_into_tokens():
+    head = memory.MemoryHead(_Mean(4), "slices", dim=16, n_slices=4)
+    h = torch.arange(32, dtype=torch.float32).reshape(2, 1, 16)
+    torch.testing.assert_close(head.memory(h)[1, 3], h[1, 0, 12:16])
+    with pytest.raises(ValueError):
+        memory.MemoryHead(_Mean(4), "slices", dim=16, n_slices=5)
