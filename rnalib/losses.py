@@ -35,17 +35,33 @@ def multilabel_supcon_loss(z: torch.Tensor, labels: torch.Tensor, theta: float =
 
 
 def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, gamma_neg: float = 4.0, gamma_pos: float = 0.0,
-                    clip: float = 0.05, eps: float = 1e-8) -> torch.Tensor:
-    """Asymmetric loss for multi-label classification (Ridnik et al. 2021), mean over elements.
+                    clip: float = 0.05, eps: float = 1e-8, reduction: str = "mean",
+                    focal_grad: bool = False) -> torch.Tensor:
+    """Asymmetric loss for multi-label classification (Ridnik et al. 2021).
 
-    Negatives are down-weighted by (p_m)^γ− with the probability shifted by ``clip`` (p_m = max(p − clip, 0));
-    positives by (1 − p)^γ+.
+    Per element, with p = sigmoid(logit) and the shifted probability p_m = max(p − clip, 0):
+    positives −log(p)·(1 − p)^γ+, negatives −log(1 − p_m)·p_m^γ− (logs of values clamped at ``eps``).
+
+    Matches the authors' ``AsymmetricLoss`` as the ML-Decoder training script uses it (γ− = 4, γ+ = 0,
+    clip 0.05, focusing weights without gradient) when ``reduction="sum"``; ``"mean"`` (our default) divides by
+    the number of elements so the value is on BCE's scale and independent of the batch size. ``focal_grad``
+    lets gradients flow through the focusing weights as well (the authors switch that off).
     """
     p = torch.sigmoid(logits)
     p_neg = (p - clip).clamp(min=0) if clip > 0 else p
-    loss_pos = targets * torch.log(p.clamp(min=eps)) * (1 - p) ** gamma_pos
-    loss_neg = (1 - targets) * torch.log((1 - p_neg).clamp(min=eps)) * p_neg ** gamma_neg
-    return -(loss_pos + loss_neg).mean()
+    log_pos = targets * torch.log(p.clamp(min=eps))
+    log_neg = (1 - targets) * torch.log((1 - p_neg).clamp(min=eps))
+    w_pos, w_neg = (1 - p) ** gamma_pos, p_neg ** gamma_neg
+    if not focal_grad:
+        w_pos, w_neg = w_pos.detach(), w_neg.detach()
+    loss = -(log_pos * w_pos + log_neg * w_neg)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"unknown reduction {reduction!r} (mean, sum or none)")
 
 
 def classification_loss(name: str):

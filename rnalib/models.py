@@ -1,6 +1,8 @@
 """Models of study A: the paper's feed-forward pair classifier and the baselines it is compared with."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -78,46 +80,125 @@ class ProjectionHead(nn.Module):
         return nn.functional.normalize(self.net(h), dim=1)
 
 
-class MLDecoder(nn.Module):
-    """ML-Decoder head: learnable group queries attend to a memory of tokens by cross-attention (no
-    self-attention), then a group fully-connected layer gives the class logits.
+def slice_tokens(h: torch.Tensor, n_tokens: int) -> torch.Tensor:
+    """View each vector of ``h`` (B, D) as ``n_tokens`` consecutive chunks: (B, n_tokens, D // n_tokens).
 
-    The memory: the encoder's ``in_dim`` vector viewed as ``n_tokens`` tokens of ``in_dim / n_tokens`` features,
-    each projected to ``d_model`` with a learned position embedding. With a single pooled vector the memory
-    would be one token and attention would be trivially 1.
+    This is how one pooled embedding becomes a memory of several tokens for ``MLDecoder`` (the "16-slice"
+    variant); it is a modelling choice of ours, not part of the reference decoder.
+    """
+    if h.dim() != 2:
+        raise ValueError(f"slice_tokens expects (batch, features), got shape {tuple(h.shape)}")
+    if n_tokens < 1 or h.shape[1] % n_tokens:
+        raise ValueError(f"{h.shape[1]} features are not divisible into {n_tokens} tokens")
+    return h.reshape(h.shape[0], n_tokens, h.shape[1] // n_tokens)
+
+
+def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
+    """(n, dim) fixed sine/cosine position codes (sine on even features, cosine on odd ones)."""
+    position = torch.arange(n, dtype=torch.float32)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    codes = torch.zeros(n, dim)
+    codes[:, 0::2] = torch.sin(position * rate)
+    codes[:, 1::2] = torch.cos(position * rate)[:, :dim // 2]
+    return codes
+
+
+class MLDecoder(nn.Module):
+    """ML-Decoder classification head (Ridnik et al. 2023) as the authors' implementation builds it.
+
+    ``forward(memory)``: memory (B, T, in_dim) is a sequence of T tokens; (B, in_dim) counts as T = 1.
+
+    * tokens → Linear(in_dim → d_model) → ReLU; no position information (the reference adds none), so the
+      head is invariant to the order of the tokens unless ``position`` is "learned" or "sinusoidal";
+    * one query per group, drawn N(0, 1) (an ``nn.Embedding``'s initialisation) and kept fixed unless
+      ``learn_queries``;
+    * one decoder layer without self-attention; with ``norm="post"`` (the reference) its steps are
+      norm1(q + dropout(q)) → cross-attention on the memory, residual, norm2 → feed-forward
+      Linear → ReLU → dropout → Linear, residual, norm3 (dropout on each residual branch and on the attention
+      weights); ``norm="pre"`` is the usual pre-norm layer with a final norm instead;
+    * group fully-connected output: group g maps its d_model features to ``group_size`` = ceil(classes /
+      groups) logits with its own (d_model, group_size) weight (Xavier-normal); the groups' logits are
+      concatenated, the first ``n_classes`` kept and a per-class bias (zero at start) added.
+
+    ``n_groups`` < 0 means 100 groups, capped at ``n_classes`` either way (the reference's rule).
+    ``last_attention`` keeps the last call's attention weights, (B, groups, T), averaged over heads.
+
+    ``n_tokens`` is transitional: when given, ``in_dim`` is the size of one pooled vector and a (B, in_dim)
+    input is cut into ``n_tokens`` tokens with ``slice_tokens`` before decoding (the previous interface).
     """
 
-    def __init__(self, in_dim: int = 2048, n_classes: int = 6, n_tokens: int = 16, d_model: int = 128,
-                 n_groups: int | None = None, heads: int = 4, ff_dim: int = 256, dropout: float = 0.1):
+    def __init__(self, in_dim: int = 2048, n_classes: int = 6, d_model: int = 768, ff_dim: int = 2048,
+                 heads: int = 8, n_groups: int | None = -1, dropout: float = 0.1, learn_queries: bool = False,
+                 norm: str = "post", position: str = "none", max_tokens: int = 64, n_tokens: int | None = None):
         super().__init__()
-        if in_dim % n_tokens:
-            raise ValueError(f"in_dim {in_dim} is not divisible into {n_tokens} tokens")
-        n_groups = n_groups or n_classes
-        self.n_tokens, self.n_classes = n_tokens, n_classes
-        self.group_size = -(-n_classes // n_groups)
-        self.embed = nn.Linear(in_dim // n_tokens, d_model)
-        self.position = nn.Parameter(torch.zeros(n_tokens, d_model))
-        self.queries = nn.Parameter(torch.randn(n_groups, d_model) * 0.02)
-        self.norm_q, self.norm_ff = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        if norm not in ("post", "pre"):
+            raise ValueError(f"unknown norm placement {norm!r} (post or pre)")
+        if position not in ("none", "learned", "sinusoidal"):
+            raise ValueError(f"unknown position embedding {position!r} (none, learned or sinusoidal)")
+        n_groups = -1 if n_groups is None else n_groups
+        if n_groups == 0 or n_classes < 1:
+            raise ValueError("MLDecoder needs at least one class and one group")
+        token_dim = in_dim
+        if n_tokens is not None:
+            if n_tokens < 1 or in_dim % n_tokens:
+                raise ValueError(f"in_dim {in_dim} is not divisible into {n_tokens} tokens")
+            token_dim = in_dim // n_tokens
+        groups = min(100 if n_groups < 0 else n_groups, n_classes)
+        self.n_tokens, self.n_classes, self.n_groups = n_tokens, n_classes, groups
+        # The reference computes int(classes / groups + 0.999); with at most 100 groups that is the ceiling.
+        self.group_size = -(-n_classes // groups)
+        self.norm, self.learn_queries, self.position_kind = norm, learn_queries, position
+
+        self.embed = nn.Linear(token_dim, d_model)
+        self.position = (nn.Parameter(torch.randn(max_tokens, d_model) * 0.02) if position == "learned" else None)
+        self.queries = nn.Parameter(torch.randn(groups, d_model), requires_grad=learn_queries)
+        self.drop_query = nn.Dropout(dropout)
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
+        self.drop_attended = nn.Dropout(dropout)
         self.ff = nn.Sequential(nn.Linear(d_model, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, d_model))
-        self.group_weight = nn.Parameter(torch.randn(n_groups, d_model, self.group_size) * 0.02)
-        self.group_bias = nn.Parameter(torch.zeros(n_groups * self.group_size))
+        self.drop_ff = nn.Dropout(dropout)
+        self.group_weight = nn.Parameter(torch.empty(groups, d_model, self.group_size))
+        nn.init.xavier_normal_(self.group_weight)
+        self.group_bias = nn.Parameter(torch.zeros(n_classes))
         self.last_attention: torch.Tensor | None = None
 
-    def memory(self, h: torch.Tensor) -> torch.Tensor:
-        """(B, in_dim) → (B, n_tokens, d_model)."""
-        return self.embed(h.view(h.shape[0], self.n_tokens, -1)) + self.position
+    def memory(self, x: torch.Tensor) -> torch.Tensor:
+        """Input tokens (B, T, in_dim), or (B, in_dim), → projected memory (B, T, d_model)."""
+        if x.dim() == 2:
+            x = slice_tokens(x, self.n_tokens) if self.n_tokens is not None else x.unsqueeze(1)
+        elif x.dim() != 3:
+            raise ValueError(f"MLDecoder expects (batch, tokens, features) or (batch, features), got {tuple(x.shape)}")
+        mem = torch.relu(self.embed(x))
+        t = mem.shape[1]
+        if self.position is not None:
+            if t > self.position.shape[0]:
+                raise ValueError(f"{t} tokens but learned positions for only {self.position.shape[0]}")
+            mem = mem + self.position[:t]
+        elif self.position_kind == "sinusoidal":
+            mem = mem + sinusoidal_positions(t, mem.shape[-1]).to(mem)
+        return mem
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        mem = self.memory(h)
-        q = self.queries.unsqueeze(0).expand(h.shape[0], -1, -1)
-        attended, weights = self.attention(self.norm_q(q), mem, mem, need_weights=True)
-        self.last_attention = weights.detach()  # (B, groups, tokens)
-        x = q + attended
-        x = x + self.ff(self.norm_ff(x))
-        logits = torch.einsum("bgd,gdk->bgk", x, self.group_weight).flatten(1) + self.group_bias
-        return logits[:, :self.n_classes]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mem = self.memory(x)
+        # detach(): fixed queries stay fixed even if someone later switches requires_grad on for the whole head
+        queries = self.queries if self.learn_queries else self.queries.detach()
+        q = queries.unsqueeze(0).expand(mem.shape[0], -1, -1)
+        if self.norm == "post":
+            # The reference's first step adds a dropped-out copy of the queries to themselves before norm1 (there
+            # is no self-attention branch to add): in eval mode that is norm1(2q); in training each feature of q
+            # is kept or scaled by 1 + 1/(1 - p), a multiplicative noise on the queries.
+            t = self.norm1(q + self.drop_query(q))
+            attended, weights = self.attention(t, mem, mem, need_weights=True)
+            t = self.norm2(t + self.drop_attended(attended))
+            t = self.norm3(t + self.drop_ff(self.ff(t)))
+        else:
+            attended, weights = self.attention(self.norm1(q), mem, mem, need_weights=True)
+            t = q + self.drop_attended(attended)
+            t = self.norm3(t + self.drop_ff(self.ff(self.norm2(t))))
+        self.last_attention = weights.detach()  # (B, groups, T), mean over heads
+        logits = torch.einsum("bgd,gdk->bgk", t, self.group_weight).flatten(1)[:, :self.n_classes]
+        return logits + self.group_bias
 
 
 def label_prior_scores(train_labels: np.ndarray, n: int) -> np.ndarray:

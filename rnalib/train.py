@@ -175,8 +175,13 @@ class LocasConfig:
     head_lr: float = 1e-3
     batch_size: int = 256
     patience: int = 5
-    loss: str = "bce"
+    loss: str = "bce"  # "bce" or "asl" (asymmetric loss, mean over elements)
     n_tokens: int = 16
+    decoder_dim: int = 768  # ML-Decoder sizes: the reference's defaults
+    decoder_ff: int = 2048
+    decoder_heads: int = 8
+    learn_queries: bool = False  # the reference keeps the group queries fixed
+    decoder_norm: str = "post"  # "post" (reference) or "pre"
     seed: int = 0
 
 

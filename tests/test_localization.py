@@ -82,9 +82,9 @@ def test_asymmetric_loss_reduces_to_bce_without_focusing():
 
 def test_ml_decoder_shapes_and_attention_spans_tokens():
     torch.manual_seed(0)
-    head = models.MLDecoder(in_dim=64, n_classes=6, n_tokens=8, d_model=16, heads=2).eval()
+    head = models.MLDecoder(in_dim=8, n_classes=6, d_model=16, ff_dim=32, heads=2).eval()
     h = torch.randn(5, 64)
-    logits = head(h)
+    logits = head(models.slice_tokens(h, 8))
     assert logits.shape == (5, 6)
     weights = head.last_attention
     assert weights.shape == (5, 6, 8)
@@ -93,11 +93,11 @@ def test_ml_decoder_shapes_and_attention_spans_tokens():
     for token in (0, 3, 7):  # every token of the memory feeds the logits
         perturbed = h.clone()
         perturbed[:, token * 8:(token + 1) * 8] += 1.0
-        assert not torch.allclose(head(perturbed), logits)
-    grouped = models.MLDecoder(in_dim=64, n_classes=6, n_tokens=8, d_model=16, n_groups=3, heads=2)
-    assert grouped(h).shape == (5, 6) and grouped.queries.shape == (3, 16)
+        assert not torch.allclose(head(models.slice_tokens(perturbed, 8)), logits)
+    grouped = models.MLDecoder(in_dim=8, n_classes=6, d_model=16, ff_dim=32, n_groups=3, heads=2)
+    assert grouped(models.slice_tokens(h, 8)).shape == (5, 6) and grouped.queries.shape == (3, 16)
     with pytest.raises(ValueError, match="divisible"):
-        models.MLDecoder(in_dim=60, n_tokens=8)
+        models.slice_tokens(torch.zeros(5, 60), 8)
 
 
 def test_one_error_and_coverage_conventions_by_hand():
