@@ -339,7 +339,8 @@ class EmbedderChoice:
 
     @property
     def fallback(self) -> bool:
-        return self.requested == "auto" and isinstance(self.embedder, KmerEmbedder)
+        """``auto`` found no foundation-model weights (a windowed embedder is judged by its base)."""
+        return self.requested == "auto" and isinstance(getattr(self.embedder, "base", self.embedder), KmerEmbedder)
 
     def as_dict(self) -> dict:
         return {"requested": self.requested, "used": self.embedder.id, "fallback": self.fallback,
@@ -370,9 +371,14 @@ def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_
 
 def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device: str | None = None) -> Embedder:
     """Rebuild the embedder a saved run used, from its id; RNA-FM weights must match the id's checksum."""
-    if embedder_id.startswith("kmer-"):
+    from .memory import WINDOWS_TAG, windowed_from_id
+
+    if WINDOWS_TAG in embedder_id:
+        base = embedder_from_id(embedder_id.split(WINDOWS_TAG, 1)[0], weights, device)
+        built: Embedder = windowed_from_id(embedder_id, base)
+    elif embedder_id.startswith("kmer-"):
         k_min, k_max = embedder_id.split("-")[1][1:], embedder_id.split("-")[2]
-        built: Embedder = KmerEmbedder(int(k_min), int(k_max))
+        built = KmerEmbedder(int(k_min), int(k_max))
     elif embedder_id.startswith("rnafm-"):
         import re
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import networkx as nx
@@ -20,7 +20,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from . import data, embed, metrics, models, results
+from . import data, embed, memory, metrics, models, results
 from .cache import EmbeddingCache, embed_cached
 from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
@@ -62,12 +62,25 @@ def subsample(records: pd.DataFrame, max_records: int | None, seed: int = 0) -> 
     return records.sample(n=max_records, random_state=seed).sort_index()
 
 
+def choose_embedder(params: dict) -> EmbedderChoice:
+    """The embedder notebook-06 parameters ask for; with the ``windows`` memory it embeds each window on its own
+    (``memory.WindowedEmbedder``)."""
+    choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
+                                   kmer_k=(1, params.get("kmer_k_max", 4)), pooling=params.get("pooling", "cls"))
+    if params.get("memory", LocasConfig.memory) != "windows":
+        return choice
+    windowed = memory.WindowedEmbedder(choice.embedder, params.get("window_layout", "ends"),
+                                       params.get("n_windows", LocasConfig.n_windows), params.get("window_nt", 500),
+                                       params.get("n_5prime", 2), params.get("whole_token", LocasConfig.whole_token))
+    return replace(choice, embedder=windowed, reason=f"{choice.reason}; each of {windowed.n_windows} windows "
+                                                      f"embedded on its own ({windowed.layout} layout)")
+
+
 def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
                progress: bool = True) -> dict:
     """Embed the mRNAs the runs with these notebook-06 parameters use (after truncation), shard ``shard`` of
     ``shards``, so parallel jobs only read the cache."""
-    choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
-                                   kmer_k=(1, params.get("kmer_k_max", 4)), pooling=params.get("pooling", "cls"))
+    choice = choose_embedder(params)
     records = subsample(data.load_dm3loc(), params.get("max_records"), params.get("seed", 0))
     mine = records.sort_values("accession").iloc[shard::shards]
     features(mine, choice.embedder, params.get("truncation", "none"), cache=cache, progress=progress)
@@ -92,8 +105,22 @@ class FoldOutput:
     network: dict | None = None  # scaler and state of the trained network (scl, noscl), for ``predict_new``
 
 
-def _head(cfg: LocasConfig, n_classes: int) -> models.MLDecoder:
-    return models.MLDecoder(cfg.encoder_dim, n_classes, n_tokens=cfg.n_tokens)
+def _head(cfg: LocasConfig, n_classes: int) -> memory.MemoryHead:
+    """The ML-Decoder head over this configuration's memory (``single``, ``slices`` or ``windows``)."""
+    slices = cfg.memory == "slices"
+    decoder = models.MLDecoder(cfg.encoder_dim // cfg.n_tokens if slices else cfg.encoder_dim, n_classes,
+                               cfg.decoder_dim, cfg.decoder_ff, cfg.decoder_heads, learn_queries=cfg.learn_queries,
+                               norm=cfg.decoder_norm, position=cfg.position if cfg.memory == "windows" else "none",
+                               max_tokens=cfg.n_windows + 1)
+    return memory.MemoryHead(decoder, cfg.memory, cfg.encoder_dim, cfg.n_tokens)
+
+
+def _tokens(cfg: LocasConfig, n_features: int) -> memory.TokenEncoder:
+    """The LOCAS encoder applied to each window's block of features (one block unless the memory is windows)."""
+    n = cfg.n_windows + cfg.whole_token if cfg.memory == "windows" else 1
+    if n_features % n:
+        raise ValueError(f"{n_features} features do not split into {n} windows: were they embedded by window?")
+    return memory.TokenEncoder(models.Encoder(n_features // n, cfg.encoder_dim, cfg.dropout), n)
 
 
 def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: str, cfg: LocasConfig,
@@ -112,12 +139,15 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
         return FoldOutput(clf.predict_proba(xs["val"]), clf.predict_proba(xs["test"]))
     if method == "noscl":
         torch.manual_seed(cfg.seed)
-        net = nn.Sequential(models.Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout), _head(cfg, y.shape[1]))
+        net = nn.Sequential(_tokens(cfg, x.shape[1]), _head(cfg, y.shape[1]))
         history = fit_multilabel(net, xs["train"], ys["train"], xs["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
                                  cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
         return FoldOutput(predict_proba(net, xs["val"]), predict_proba(net, xs["test"]), history,
                           network=_network_state(scaler, net))
-    encoder, projection, scl_history = train_contrastive(xs["train"], ys["train"], xs["val"], ys["val"], cfg, progress)
+    torch.manual_seed(cfg.seed)
+    encoder = _tokens(cfg, x.shape[1])
+    projection, scl_history = train_contrastive(memory.Pooled(encoder), xs["train"], ys["train"], xs["val"], ys["val"],
+                                                cfg, progress)
     encoder.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     h = {r: predict_raw(encoder, v) for r, v in xs.items()}
@@ -129,7 +159,8 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
         raise RuntimeError("the frozen encoder changed during stage 2")
     history = pd.concat([scl_history.assign(stage="contrastive"), head_history.assign(stage="head")])
     return FoldOutput(predict_proba(head, h["val"]), predict_proba(head, h["test"]), history,
-                      predict_raw(projection, h["test"]), before, _network_state(scaler, nn.Sequential(encoder, head)))
+                      predict_raw(projection, h["test"].mean(1)), before,
+                      _network_state(scaler, nn.Sequential(encoder, head)))
 
 
 def _network_state(scaler: StandardScaler, net: nn.Module) -> dict:
@@ -146,8 +177,7 @@ def load_networks(folder: str | Path) -> list[tuple[StandardScaler, nn.Module]]:
     for path in sorted(folder.glob("network_fold*.pt")):
         state = torch.load(path, weights_only=True)
         scaler = models.scaler_from_state(state)
-        net = nn.Sequential(models.Encoder(len(scaler.mean_), cfg.encoder_dim, cfg.dropout),
-                            _head(cfg, len(LOC_CLASSES)))
+        net = nn.Sequential(_tokens(cfg, len(scaler.mean_)), _head(cfg, len(LOC_CLASSES)))
         net.load_state_dict(state["state_dict"])
         out.append((scaler, net.eval()))
     return out

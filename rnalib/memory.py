@@ -4,8 +4,9 @@
 - ``slices``: that one 2048-d vector cut into ``n_tokens`` slices (attention over parts of a vector, not over
   positions of the sequence).
 - ``windows``: a positional memory. Each mRNA becomes ``n_windows`` windows along its length (``window_sequences``),
-  each embedded on its own (``WindowedEmbedder``: k-mer spectrum offline, RNA-FM / RiNALMo through the engine),
-  each passed through the same encoder; a learned position embedding tells the decoder where a token sits.
+  each embedded on its own (``WindowedEmbedder``: k-mer spectrum offline, RNA-FM / RiNALMo through the engine;
+  optionally the whole sequence as a first, global token), each passed through the same encoder; the decoder's
+  learned position embedding tells it where a token sits.
 """
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from .embed import Embedder
 
 MEMORIES = ("single", "slices", "windows")
 LAYOUTS = ("ends", "segments")
+WINDOWS_TAG = "-windows-"
+"""Joins a windowed embedder's base id and its layout in its id."""
+WHOLE_TAG = "+whole"
+"""Ends a windowed embedder's id when the whole sequence is its first token."""
 
 
 def window_sequences(seq: str, layout: str = "ends", n_windows: int = 8, window: int = 500,
@@ -45,23 +50,28 @@ def window_sequences(seq: str, layout: str = "ends", n_windows: int = 8, window:
 
 
 class WindowedEmbedder(Embedder):
-    """Embeds each window of a sequence with ``base`` and concatenates them: row i is ``n_windows`` blocks of
-    ``base.dim`` features (``tokens`` reshapes it). Its id names the base embedder and the layout (cache key)."""
+    """Embeds each window of a sequence with ``base`` and concatenates them: row i is ``n_tokens`` blocks of
+    ``base.dim`` features, the whole sequence's embedding first when ``whole`` (a global token beside the
+    windows), then the windows 5′ → 3′. Its id names the base embedder and the layout (the cache key)."""
 
     def __init__(self, base: Embedder, layout: str = "ends", n_windows: int = 8, window: int = 500,
-                 n_5prime: int = 2):
+                 n_5prime: int = 2, whole: bool = True):
         window_sequences("", layout, n_windows, window, n_5prime)  # validates the settings
-        self.base, self.layout, self.n_windows, self.window, self.n_5prime = base, layout, n_windows, window, n_5prime
+        self.base, self.layout, self.n_windows, self.width, self.n_5prime = base, layout, n_windows, window, n_5prime
+        self.whole = whole
+        self.n_tokens = n_windows + whole
         self.token_dim = base.dim
-        self.dim = base.dim * n_windows
+        self.dim = base.dim * self.n_tokens
 
     @property
     def id(self) -> str:
-        shape = f"{self.n_windows}x{self.window}-5p{self.n_5prime}" if self.layout == "ends" else f"{self.n_windows}"
-        return f"{self.base.id}-windows-{self.layout}-{shape}"
+        shape = f"{self.n_windows}x{self.width}-5p{self.n_5prime}" if self.layout == "ends" else f"{self.n_windows}"
+        return f"{self.base.id}{WINDOWS_TAG}{self.layout}-{shape}{WHOLE_TAG if self.whole else ''}"
 
     def windows(self, seq: str) -> list[str]:
-        return window_sequences(seq, self.layout, self.n_windows, self.window, self.n_5prime)
+        """The sequences embedded for one mRNA, in token order."""
+        wins = window_sequences(seq, self.layout, self.n_windows, self.width, self.n_5prime)
+        return [seq, *wins] if self.whole else wins
 
     def embed(self, seqs: Sequence[str]) -> np.ndarray:
         pieces = [w for s in seqs for w in self.windows(s)]
@@ -69,29 +79,20 @@ class WindowedEmbedder(Embedder):
 
 
 class MemoryHead(nn.Module):
-    """Encoded tokens (B, T_in, D) → the decoder's memory for this kind → class logits.
+    """Encoded tokens (B, T, D) → the decoder's memory for this kind → class logits. ``slices`` cuts the single
+    token into ``n_slices`` tokens of D / n_slices; ``single`` and ``windows`` pass the tokens as they are (the
+    decoder adds the windows' position embedding)."""
 
-    ``slices`` cuts the single token into ``n_slices`` tokens; ``windows`` adds a learned position embedding (the
-    reference ML-Decoder has none, so without it attention could not tell a 5′ window from a 3′ one).
-    """
-
-    def __init__(self, decoder: nn.Module, memory: str = "single", n_in_tokens: int = 1, dim: int = 2048,
-                 n_slices: int = 16, position: bool = True):
+    def __init__(self, decoder: nn.Module, memory: str = "single", dim: int = 2048, n_slices: int = 16):
         super().__init__()
         if memory not in MEMORIES:
             raise ValueError(f"unknown memory {memory!r} (choose {', '.join(MEMORIES)})")
         if memory == "slices" and dim % n_slices:
             raise ValueError(f"a {dim}-d encoding does not cut into {n_slices} slices")
         self.decoder, self.kind, self.n_slices = decoder, memory, n_slices
-        self.position = None
-        if memory == "windows" and position:
-            self.position = nn.Parameter(torch.empty(n_in_tokens, dim))
-            nn.init.normal_(self.position, std=0.02)
 
     def memory(self, h: torch.Tensor) -> torch.Tensor:
-        if self.kind == "slices":
-            return h.reshape(h.shape[0], self.n_slices, -1)
-        return h + self.position if self.position is not None else h
+        return h.reshape(h.shape[0], self.n_slices, -1) if self.kind == "slices" else h
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.memory(h))
@@ -118,3 +119,15 @@ class Pooled(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.tokens(x).mean(1)
+
+
+def windowed_from_id(embedder_id: str, base: Embedder) -> WindowedEmbedder:
+    """Rebuild a windowed embedder from its id around the rebuilt ``base``."""
+    spec = embedder_id.split(WINDOWS_TAG, 1)[1]
+    whole = spec.endswith(WHOLE_TAG)
+    layout, shape = spec.removesuffix(WHOLE_TAG).split("-", 1)
+    if layout == "ends":
+        n, rest = shape.split("x")
+        width, n_5prime = rest.split("-5p")
+        return WindowedEmbedder(base, layout, int(n), int(width), int(n_5prime), whole)
+    return WindowedEmbedder(base, layout, int(shape), whole=whole)

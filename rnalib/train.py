@@ -182,6 +182,10 @@ class LocasConfig:
     decoder_heads: int = 8
     learn_queries: bool = False  # the reference keeps the group queries fixed
     decoder_norm: str = "post"  # "post" (reference) or "pre"
+    memory: str = "slices"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
+    n_windows: int = 8  # windows memory: windows per mRNA (the features must be embedded by window)
+    whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
+    position: str = "learned"  # windows memory: the decoder's position embedding (learned, sinusoidal or none)
     seed: int = 0
 
 
@@ -219,16 +223,16 @@ def _fit(module: nn.Module, params, batch_loss, val_loss, n: int, epochs: int, l
     return pd.DataFrame(history)
 
 
-def train_contrastive(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, cfg: LocasConfig,
-                      progress: bool = True):
-    """Stage 1: encoder + projection trained with the multi-label supervised contrastive loss (Jaccard ≥ θ);
-    the weights with the lowest validation loss are kept. Returns (encoder, projection, history)."""
+def train_contrastive(encoder: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                      cfg: LocasConfig, progress: bool = True):
+    """Stage 1: ``encoder`` (features → one ``cfg.encoder_dim`` vector per mRNA) and a new projection head trained
+    with the multi-label supervised contrastive loss (Jaccard ≥ θ); the weights with the lowest validation loss
+    are kept (in place). Returns (projection, history)."""
     from .losses import multilabel_supcon_loss
-    from .models import Encoder, ProjectionHead
+    from .models import ProjectionHead
 
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    encoder = Encoder(x.shape[1], cfg.encoder_dim, cfg.dropout)
     projection = ProjectionHead(cfg.encoder_dim, out_dim=cfg.projection_dim)
     both = nn.ModuleDict({"encoder": encoder, "projection": projection})
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
@@ -243,7 +247,7 @@ def train_contrastive(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
 
     history = _fit(both, both.parameters(), lambda b: loss(xt[b], yt[b]), val_loss, len(xt), cfg.scl_epochs,
                    cfg.scl_lr, cfg.batch_size, cfg.patience, generator, "contrastive epochs", progress)
-    return encoder, projection, history
+    return projection, history
 
 
 def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,

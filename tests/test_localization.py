@@ -145,7 +145,7 @@ def toy_records(n=240, seed=0):
 
 
 TINY = LocasConfig(encoder_dim=64, projection_dim=16, scl_epochs=2, head_epochs=3, batch_size=64, n_tokens=8,
-                   patience=2, seed=3)
+                   patience=2, seed=3, decoder_dim=16, decoder_ff=32, decoder_heads=2)
 
 
 @pytest.mark.parametrize("method", localization.METHODS)
@@ -188,6 +188,43 @@ def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
             newdata.localize(tmp_path / "none.fa", folder, tmp_path / "loc.csv")
 
 
+@pytest.mark.parametrize("method", ["scl", "noscl"])
+@pytest.mark.parametrize("kind", ["single", "windows"])
+def test_memories_train_save_and_score_new_mrnas(method, kind, tmp_path):
+    records, folds = toy_records()
+    choice = localization.choose_embedder({"embedder": "kmer", "kmer_k_max": 2, "memory": kind, "n_windows": 3,
+                                           "window_nt": 20, "n_5prime": 1})
+    assert choice.fallback is False and ("windows" in choice.embedder.id) == (kind == "windows")
+    cfg = LocasConfig(**{**TINY.__dict__, "memory": kind, "n_windows": 3})
+    x = choice.embedder.embed(records.sequence)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = localization.run_localization(records, folds, choice, method, cfg, n_folds=1, progress=False, x=x)
+    folder = localization.save_run(run, tmp_path, f"toy_{method}_{kind}")
+    fasta = tmp_path / "new.fa"
+    test0 = run.predictions[run.predictions.fold == 0].head(4)
+    seqs = records.set_index("id").loc[test0.id, "sequence"]
+    fasta.write_text("".join(f">{i}\n{s}\n" for i, s in seqs.items()))
+    out = newdata.localize(fasta, folder, tmp_path / "loc.csv", progress=False)  # rebuilds the windowed embedder
+    np.testing.assert_allclose(out[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(),
+                               test0[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), atol=1e-5)
+
+
+def test_windows_memory_features_must_split_into_windows():
+    with pytest.raises(ValueError, match="embedded by window"):
+        localization._tokens(LocasConfig(memory="windows", n_windows=3), 10)
+
+
+def test_window_positions_reach_the_logits():
+    torch.manual_seed(0)
+    cfg = LocasConfig(**{**TINY.__dict__, "memory": "windows", "n_windows": 4})
+    head = localization._head(cfg, 6).eval()
+    h = torch.randn(3, 4, cfg.encoder_dim)
+    assert not torch.allclose(head(h), head(h[:, [3, 2, 1, 0]]))  # the learned positions tell windows apart
+    plain = localization._head(LocasConfig(**{**cfg.__dict__, "position": "none"}), 6).eval()
+    torch.testing.assert_close(plain(h), plain(h[:, [3, 2, 1, 0]]))  # the reference decoder alone cannot
+
+
 def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):
     records, folds = toy_records()
     x = embed.KmerEmbedder(1, 2).embed(records.sequence)
@@ -195,16 +232,15 @@ def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):
     captured = {}
     original = localization.train_contrastive
 
-    def keep(*args, **kwargs):
-        encoder, projection, history = original(*args, **kwargs)
-        captured["encoder"] = encoder
-        return encoder, projection, history
+    def keep(encoder, *args, **kwargs):
+        captured["encoder"] = encoder.tokens  # stage 1 trains the pooled token encoder
+        return original(encoder, *args, **kwargs)
 
     monkeypatch.setattr(localization, "train_contrastive", keep)
     out = localization.run_fold(x, y, localization.fold_indices(records, folds, 0), "scl", TINY, progress=False)
     after = captured["encoder"].state_dict()
     assert set(after) == set(out.encoder_state)
-    assert "net.1.running_mean" in after  # batch-norm statistics are part of what must not move
+    assert "encoder.net.1.running_mean" in after  # batch-norm statistics are part of what must not move
     for key, value in out.encoder_state.items():
         assert torch.equal(after[key], value), key
     assert all(not p.requires_grad for p in captured["encoder"].parameters())

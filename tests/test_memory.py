@@ -38,7 +38,7 @@ def test_bad_window_settings_are_refused(kwargs):
 
 def test_windowed_embedder_blocks_are_the_windows_spectra(tmp_path):
     base = embed.KmerEmbedder(1, 2)
-    emb = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1)
+    emb = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=False)
     seqs = ["AAAAAACCCCCCGGGGGGUUUUUU", "ACGUACGUAC"]
     out = embed_cached(emb, seqs, EmbeddingCache(tmp_path), progress=False)
     assert out.shape == (2, 3 * base.dim) == (2, emb.dim)
@@ -46,7 +46,12 @@ def test_windowed_embedder_blocks_are_the_windows_spectra(tmp_path):
     np.testing.assert_allclose(blocks[0], base.embed(["AAAAAA"])[0])
     np.testing.assert_allclose(blocks[1], base.embed(["GGGGGG"])[0])
     np.testing.assert_allclose(blocks[2], base.embed(["UUUUUU"])[0])
-    assert emb.id != memory.WindowedEmbedder(base, "ends", 3, 6, 2).id != base.id
+    assert emb.id != memory.WindowedEmbedder(base, "ends", 3, 6, 2, whole=False).id != base.id
+    with_whole = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=True)
+    both = with_whole.embed(seqs)
+    assert both.shape == (2, 4 * base.dim) and with_whole.id != emb.id
+    np.testing.assert_allclose(both[:, :base.dim], base.embed(seqs))  # the global token comes first
+    np.testing.assert_allclose(both[:, base.dim:], out)
     again = embed_cached(emb, seqs, EmbeddingCache(tmp_path), progress=False)  # from the cache
     np.testing.assert_array_equal(out, again)
 
@@ -74,19 +79,18 @@ def test_token_encoder_applies_one_encoder_to_each_block():
     torch.testing.assert_close(memory.Pooled(tokens)(x), h.mean(1))
 
 
-def test_position_embedding_makes_window_order_matter():
-    torch.manual_seed(0)
-    h = torch.randn(2, 4, 6)
-    swapped = h[:, [3, 1, 2, 0]]
-    plain = memory.MemoryHead(_Mean(6), "windows", n_in_tokens=4, dim=6, position=False)
-    torch.testing.assert_close(plain(h), plain(swapped))  # no position: a permutation changes nothing
-    placed = memory.MemoryHead(_Mean(6), "windows", n_in_tokens=4, dim=6, position=True)
-    assert not torch.allclose(placed(h), placed(swapped))
-
-
 def test_slices_cut_one_encoding_into_tokens():
     head = memory.MemoryHead(_Mean(4), "slices", dim=16, n_slices=4)
+    torch.testing.assert_close(head(h := torch.randn(2, 1, 16)), head.decoder(h.reshape(2, 4, 4)))
     h = torch.arange(32, dtype=torch.float32).reshape(2, 1, 16)
     torch.testing.assert_close(head.memory(h)[1, 3], h[1, 0, 12:16])
     with pytest.raises(ValueError):
         memory.MemoryHead(_Mean(4), "slices", dim=16, n_slices=5)
+
+
+@pytest.mark.parametrize("embedder", [memory.WindowedEmbedder(embed.KmerEmbedder(1, 3), "ends", 6, 250, 2, True),
+                                      memory.WindowedEmbedder(embed.KmerEmbedder(2, 2), "segments", 5, whole=False)])
+def test_windowed_embedder_is_rebuilt_from_its_id(embedder):
+    again = embed.embedder_from_id(embedder.id)
+    assert again.id == embedder.id and again.n_tokens == embedder.n_tokens
+    np.testing.assert_array_equal(again.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]), embedder.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]))
