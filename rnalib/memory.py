@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .embed import Embedder
+from .models import slice_tokens
 
 MEMORIES = ("single", "slices", "windows")
 LAYOUTS = ("ends", "segments")
@@ -92,7 +93,7 @@ class MemoryHead(nn.Module):
         self.decoder, self.kind, self.n_slices = decoder, memory, n_slices
 
     def memory(self, h: torch.Tensor) -> torch.Tensor:
-        return h.reshape(h.shape[0], self.n_slices, -1) if self.kind == "slices" else h
+        return slice_tokens(h[:, 0], self.n_slices) if self.kind == "slices" else h
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.memory(h))

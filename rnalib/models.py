@@ -122,14 +122,11 @@ class MLDecoder(nn.Module):
 
     ``n_groups`` < 0 means 100 groups, capped at ``n_classes`` either way (the reference's rule).
     ``last_attention`` keeps the last call's attention weights, (B, groups, T), averaged over heads.
-
-    ``n_tokens`` is transitional: when given, ``in_dim`` is the size of one pooled vector and a (B, in_dim)
-    input is cut into ``n_tokens`` tokens with ``slice_tokens`` before decoding (the previous interface).
     """
 
     def __init__(self, in_dim: int = 2048, n_classes: int = 6, d_model: int = 768, ff_dim: int = 2048,
                  heads: int = 8, n_groups: int | None = -1, dropout: float = 0.1, learn_queries: bool = False,
-                 norm: str = "post", position: str = "none", max_tokens: int = 64, n_tokens: int | None = None):
+                 norm: str = "post", position: str = "none", max_tokens: int = 64):
         super().__init__()
         if norm not in ("post", "pre"):
             raise ValueError(f"unknown norm placement {norm!r} (post or pre)")
@@ -138,18 +135,13 @@ class MLDecoder(nn.Module):
         n_groups = -1 if n_groups is None else n_groups
         if n_groups == 0 or n_classes < 1:
             raise ValueError("MLDecoder needs at least one class and one group")
-        token_dim = in_dim
-        if n_tokens is not None:
-            if n_tokens < 1 or in_dim % n_tokens:
-                raise ValueError(f"in_dim {in_dim} is not divisible into {n_tokens} tokens")
-            token_dim = in_dim // n_tokens
         groups = min(100 if n_groups < 0 else n_groups, n_classes)
-        self.n_tokens, self.n_classes, self.n_groups = n_tokens, n_classes, groups
+        self.n_classes, self.n_groups = n_classes, groups
         # The reference computes int(classes / groups + 0.999); with at most 100 groups that is the ceiling.
         self.group_size = -(-n_classes // groups)
         self.norm, self.learn_queries, self.position_kind = norm, learn_queries, position
 
-        self.embed = nn.Linear(token_dim, d_model)
+        self.embed = nn.Linear(in_dim, d_model)
         self.position = (nn.Parameter(torch.randn(max_tokens, d_model) * 0.02) if position == "learned" else None)
         self.queries = nn.Parameter(torch.randn(groups, d_model), requires_grad=learn_queries)
         self.drop_query = nn.Dropout(dropout)
@@ -166,7 +158,7 @@ class MLDecoder(nn.Module):
     def memory(self, x: torch.Tensor) -> torch.Tensor:
         """Input tokens (B, T, in_dim), or (B, in_dim), → projected memory (B, T, d_model)."""
         if x.dim() == 2:
-            x = slice_tokens(x, self.n_tokens) if self.n_tokens is not None else x.unsqueeze(1)
+            x = x.unsqueeze(1)
         elif x.dim() != 3:
             raise ValueError(f"MLDecoder expects (batch, tokens, features) or (batch, features), got {tuple(x.shape)}")
         mem = torch.relu(self.embed(x))

@@ -217,16 +217,6 @@ def test_slice_tokens_shape_order_and_error():
         models.slice_tokens(torch.zeros(2, 3, 4), 2)
 
 
-def test_transitional_n_tokens_slices_a_pooled_vector():
-    torch.manual_seed(8)
-    head = models.MLDecoder(64, 6, d_model=16, ff_dim=24, heads=2, n_tokens=8).eval()
-    h = torch.randn(5, 64)
-    torch.testing.assert_close(head(h), head(models.slice_tokens(h, 8)))
-    assert head.last_attention.shape == (5, 6, 8)
-    with pytest.raises(ValueError, match="divisible"):
-        models.MLDecoder(60, 6, n_tokens=8)
-
-
 def by_hand_asl(logits, targets, gamma_neg, gamma_pos, clip, eps=1e-8):
     """Element by element with math: the authors' formula (probability shift on negatives, one-sided
     focusing), summed."""
