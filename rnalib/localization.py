@@ -9,6 +9,7 @@ paper) and with per-class thresholds tuned on validation (max MCC).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -26,19 +27,10 @@ from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
 from .labels import combination_name, combination_names
 from .losses import jaccard_matrix
+from .published import PUBLISHED_LOCAS, PUBLISHED_MCC
 from .train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 
 METHODS = ("scl", "noscl", "label_prior", "logistic_regression")
-PUBLISHED_MCC = {
-    # per-class MCC as printed in the LOCAS paper's comparison (Nucleus, Exosome, Cytosol, Ribosome, Membrane, ER)
-    "DM3Loc (published)": (0.386, 0.074, 0.287, 0.355, 0.312, 0.205),
-    "LOCAS (published)": (0.605, 0.501, 0.597, 0.421, 0.468, 0.000),
-    "LOCAS without SCL (published)": (0.142, 0.000, 0.130, 0.005, 0.000, 0.000),  # the paper's Table 2
-}
-
-# LOCAS's own summary figures (published; the paper's text on its Figure 2). Its coverage convention is not stated.
-PUBLISHED_LOCAS = {"example_accuracy": 0.75, "average_precision": 0.9434, "coverage": 2.1262, "one_error": 0.0092,
-                   "ranking_loss": 0.0804, "hamming_loss": 0.1401}
 LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}
 
 
@@ -303,7 +295,8 @@ def mean_table(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
 
 def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
     """Per-class MCC: published figures (marked) beside ours (measured, mean over folds)."""
-    rows = {name: dict(zip(LOC_CLASSES, values)) for name, values in PUBLISHED_MCC.items()}
+    rows = {name: {c: math.nan if v is None else v for c, v in zip(LOC_CLASSES, values)}
+            for name, values in PUBLISHED_MCC.items()}
     for s in summaries:
         rows[f"{s['variant']} (measured, {rule})"] = {c: s["mean"][rule][f"mcc_{c}"] for c in LOC_CLASSES}
     return pd.DataFrame(rows).T
@@ -312,7 +305,7 @@ def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
 def classes_above(summary: dict, rule: str, reference: str = "DM3Loc (published)") -> list[str]:
     """The classes on which a run's mean MCC (threshold ``rule``) is above a published row's."""
     published = dict(zip(LOC_CLASSES, PUBLISHED_MCC[reference]))
-    return [c for c in LOC_CLASSES if summary["mean"][rule][f"mcc_{c}"] > published[c]]
+    return [c for c in LOC_CLASSES if published[c] is not None and summary["mean"][rule][f"mcc_{c}"] > published[c]]
 
 
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:

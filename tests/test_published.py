@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rnalib import data, localization, published
+from rnalib import data, published
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_NAME = "004_fa70ff2aaeb9531b.txt"
@@ -121,7 +121,8 @@ def test_table3_vs_text_inconsistency_is_recorded():
     assert any("Hamming" in note for note in published.notes())
 
 
-def test_copies_equal_localization_constants():
-    assert published.PUBLISHED_LOCAS == localization.PUBLISHED_LOCAS
-    assert published.PUBLISHED_MCC == localization.PUBLISHED_MCC
-    assert isinstance(published.summary(), pd.Series)
+def test_report_rows_are_the_tables_rows():
+    assert published.PUBLISHED_MCC["iLoc-mRNA (published)"] == published.TABLE1_MCC["iLoc-mRNA"]
+    assert published.PUBLISHED_MCC["LOCAS without SCL (published)"] == published.TABLE2_SCL_ABLATION["Without SCL"]
+    assert len(published.PUBLISHED_MCC) == 6
+    assert published.summary().to_dict() == published.PUBLISHED_LOCAS
