@@ -12,7 +12,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 SNAKEMAKE := $(VENV)/bin/snakemake -s workflow/Snakefile
 CORES  ?= all
 
-.PHONY: report rehearsal test lock clean-venv
+.PHONY: report rehearsal test check-site lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(STAMP)
 	rm -rf .cache/nbval-results
 	RNALIB_RESULTS_DIR=$(CURDIR)/.cache/nbval-results $(PY) -m pytest tests --nbval-lax notebooks \
 		--nbval-kernel-name $(KERNEL) -p no:cacheprovider $(PYTEST_ARGS)
+
+# A rendered report opened page by page in headless Chromium (apt-get install chromium): loads, links, images,
+# no error output, no horizontal overflow at 1280 px; screenshots under $(SITE)/screenshots/.
+SITE ?= reports/report
+check-site: $(STAMP)
+	$(PY) -m rnalib check-site $(SITE)
 
 # Re-pin: freeze the current .venv into requirements.lock and rewrite environment.yml from it.
 lock: $(STAMP)

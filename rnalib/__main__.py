@@ -10,6 +10,8 @@
   study-A network, ranked, with its threshold.
 - ``python -m rnalib localize IN.fasta --model RUN -o OUT.csv``: per-class probabilities and calls for new
   mRNAs with a saved study-B run.
+- ``python -m rnalib check-site REPORT_DIR``: every page of a rendered report opened in headless Chromium and
+  checked (loads, links, images, no error output, no horizontal overflow at 1280 px); screenshots beside it.
 - ``python -m rnalib tiny-weights DIR``: random-init RNA-FM and RiNALMo checkpoints in their upstream formats
   (the rehearsal profile).
 """
@@ -97,6 +99,21 @@ def _localize(args) -> int:
     return 0
 
 
+def _check_site(args) -> int:
+    from .sitecheck import check_site
+
+    started = time.time()
+    result = check_site(args.report, screenshots=not args.no_screenshots, width=args.width)
+    for line in result.problems:
+        print(line, file=sys.stderr)
+    external = {u for p in result.pages for u in p.external_links}
+    blocked = {u for p in result.pages for u in p.blocked_requests}
+    print(f"{len(result.pages)} pages checked at {args.width} px in {time.time() - started:.0f} s: "
+          f"{len(result.problems)} problem(s); {len(external)} external link(s) listed, {len(blocked)} external "
+          f"request(s) blocked" + ("" if args.no_screenshots else f"; screenshots in {result.root / 'screenshots'}"))
+    return 1 if result.problems else 0
+
+
 def _tiny_weights(args) -> int:
     from .embed import random_rinalmo_checkpoint, random_rnafm_checkpoint
 
@@ -110,6 +127,7 @@ def _tiny_weights(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError
     from .pages import ReportError, render_html
+    from .sitecheck import SiteCheckError
 
     parser = argparse.ArgumentParser(prog="python -m rnalib")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,13 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     loc.add_argument("--weights", default=None)
     loc.add_argument("--cache", default=None)
     loc.set_defaults(func=_localize)
+    site = sub.add_parser("check-site", help="open every page of a report in headless Chromium and check it")
+    site.add_argument("report", help="a rendered report folder, e.g. reports/report")
+    site.add_argument("--width", type=int, default=1280, help="window width in px (default 1280)")
+    site.add_argument("--no-screenshots", action="store_true", help="do not write <report>/screenshots/")
+    site.set_defaults(func=_check_site)
     tiny = sub.add_parser("tiny-weights", help="write random-init RNA-FM and RiNALMo checkpoints")
     tiny.add_argument("folder")
     tiny.set_defaults(func=_tiny_weights)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ReportError, DataError, ValueError, FileNotFoundError) as exc:
+    except (ReportError, DataError, SiteCheckError, ValueError, FileNotFoundError) as exc:
         print(f"rnalib {args.command}: {exc}", file=sys.stderr)
         return 1
 

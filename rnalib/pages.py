@@ -128,17 +128,45 @@ def nav_bar(show_code_button: bool = True) -> str:
     return f'<nav class="rnalib-nav">{links}{button}</nav>'
 
 
+# Kernel warnings that would print a machine path onto a page and mean nothing to its reader: tqdm.auto (imported by
+# Hugging Face libraries) without ipywidgets falls back to the text bars, which the page leaves out anyway.
+QUIET_WARNINGS = "ignore:IProgress not found:Warning"
+# tqdm's elapsed-time bracket: "[00:08<01:32, ..." or "[00:01, 3.2it/s]".
+PROGRESS_LINE = re.compile(r"\[\d+:\d\d(?::\d\d)?(?:<|,|\])")
+
+
+def is_progress(output: dict[str, Any]) -> bool:
+    """A progress bar (tqdm) or blank line on stderr: every non-blank segment between carriage returns and
+    newlines is a bar. The kernel records each refresh as an output of its own, which a static page would show
+    as a stack of stderr boxes."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    text = output.get("text", "")
+    text = "".join(text) if isinstance(text, list) else text
+    return all(PROGRESS_LINE.search(s) for s in re.split(r"[\r\n]", text) if s.strip())
+
+
+def without_progress(nb: Any) -> Any:
+    """The notebook with its progress-bar outputs left out (everything else on stderr stays in sight)."""
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if not is_progress(o)]
+    return nb
+
+
 def render_html(ipynb: Path, target: Path) -> None:
     """Executed notebook → standalone HTML page of the site: findings as the notebook shows them, code hidden
     (a button shows it), the parameter cells left out (the header's table lists the parameters once), no
-    prompts, the navigation bar on top; images inline."""
+    prompts and no progress bars, the navigation bar on top; images inline."""
+    import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(
         remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True)
-    body, _ = exporter.from_filename(str(ipynb))
+    nb = without_progress(nbformat.read(str(ipynb), as_version=4))
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": Path(ipynb).stem}})
     head_end, body_start = body.index("</head>"), body.index(">", body.index("<body")) + 1
     body = body[:head_end] + SITE_STYLE + body[head_end:body_start] + nav_bar() + body[body_start:]
     target.write_text(body, encoding="utf-8")
@@ -201,7 +229,8 @@ def run_notebook(notebook: str | Path, name: str, out_dir: str | Path, params: l
     record = RunRecord(name, str(notebook), [str(p) for p in params], parameters=values, threads=threads)
     executed = out_dir / "notebooks" / f"{name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    env = {RESULTS_ENV: str(out_dir.resolve()), **{k: str(threads) for k in THREAD_ENV}}
+    env = {RESULTS_ENV: str(out_dir.resolve()), **{k: str(threads) for k in THREAD_ENV},
+           "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS]))}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     record.started = time.time()
@@ -247,7 +276,8 @@ def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rna
     out_dir = Path(out_dir)
     rows = []
     for r in records:
-        link = f'<a href="{html.escape(r.html)}">{html.escape(r.name)}</a>' if r.html else html.escape(r.name)
+        name = html.escape(r.name).replace("__", "__<wbr>")  # long page names break between their parts
+        link = f'<a href="{html.escape(r.html)}">{name}</a>' if r.html else name
         embedder = html.escape(r.embedder) + (' <b class="warn">(fallback)</b>' if r.fallback else "")
         rows.append(f"<tr><td>{link}</td><td>{r.wall_s:.1f} s</td><td>{r.threads}</td><td>{embedder}</td>"
                     f"<td>{html.escape(', '.join(r.params) or '—')}</td></tr>")
@@ -259,6 +289,7 @@ def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rna
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} · run log</title>{SITE_STYLE}
 <style>body{{font-family:system-ui,sans-serif;margin:0}}main{{margin:1em 2em;max-width:90em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.35em .7em;text-align:left}}
+th,td:nth-child(2){{white-space:nowrap}}
 .warn{{color:#a40}}</style></head><body>{nav_bar(show_code_button=False)}<main>
 <h1>{html.escape(title)} · run log</h1>
 <p>git commit <code>{html.escape(git_commit())}</code> · data: {html.escape(data_line())} ·

@@ -24,3 +24,18 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv(data.MIRROR_ENV, raising=False)
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Browser tests need Chromium (Debian's /usr/bin/chromium, or RNALIB_CHROMIUM); without it they skip, unless
+    RNALIB_REQUIRE_BROWSER=1 (CI), where they fail."""
+    from rnalib import sitecheck
+
+    path = sitecheck.find_chromium()
+    if path is None:
+        message = f"Chromium not found (apt-get install chromium, or set {sitecheck.CHROMIUM_ENV})"
+        if os.environ.get("RNALIB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RNALIB_REQUIRE_BROWSER=1: {message}")
+        pytest.skip(message)
+    return path

@@ -123,3 +123,33 @@ def test_notebook_sources_follow_rnalib_imports():
     repo = Path(__file__).resolve().parents[1]
     names = {p.stem for p in pages.notebook_sources(repo / "notebooks" / "01_interactions_data.ipynb")}
     assert {"data", "graph", "report", "results"} <= names and "train" not in names and "pages" not in names
+
+
+def test_rendered_page_leaves_out_progress_bars_and_keeps_other_stderr(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    stderr = lambda text: nbformat.v4.new_output("stream", name="stderr", text=text)  # noqa: E731
+    nb.cells = [nbformat.v4.new_code_cell("train()", outputs=[
+        stderr("\repochs:   0%|          | 0/12 [00:00<?, ?it/s]"),
+        stderr("\repochs:   8%|▊         | 1/12 [00:08<01:32,  8.40s/it]"), stderr("\n"),
+        stderr("\r120RNAs [00:01, 90.1RNAs/s]"),
+        stderr("UserWarning: kept in sight\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n")])]
+    nbformat.write(nb, str(tmp_path / "p.ipynb"))
+    pages.render_html(tmp_path / "p.ipynb", tmp_path / "p.html")
+    page = (tmp_path / "p.html").read_text()
+    assert "it/s" not in page and "RNAs/s" not in page and "epochs" not in page
+    assert "UserWarning: kept in sight" in page and "done" in page
+    assert page.count('data-mime-type="application/vnd.jupyter.stderr"') == 1
+
+
+def test_run_log_breaks_long_page_names_between_their_parts(tmp_path):
+    record = pages.RunRecord("02_train__Compact__C1__s0", "nb.ipynb", [], html="02_train__Compact__C1__s0.html")
+    pages.write_index([record], tmp_path)
+    assert ">02_train__<wbr>Compact__<wbr>C1__<wbr>s0</a>" in (tmp_path / "runs.html").read_text()
+
+
+def test_kernel_hides_the_tqdm_widget_warning_and_keeps_other_warnings(tmp_path):
+    make_notebook(tmp_path / "w.ipynb", "x = 1", "import tqdm.auto\nimport warnings\nwarnings.warn('kept')")
+    pages.run_notebook(tmp_path / "w.ipynb", "w", tmp_path / "out", render=False)
+    text = outputs(tmp_path / "out" / "notebooks" / "w.ipynb")
+    assert "IProgress" not in text and "UserWarning: kept" in text

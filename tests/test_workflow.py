@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rnalib import pages
+from rnalib import pages, sitecheck
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {"report": ["config/report.yaml"], "full": ["config/full.yaml"],
@@ -95,6 +95,18 @@ def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(re
         assert "RNAs [" not in text, f"{name} embedded sequences itself"
     compared = runs["03_interactions_compare"]["parameters"]["runs"]
     assert set(compared) == {p.name for p in (out / "results" / "interactions").iterdir()}
+
+
+def test_rehearsal_site_passes_the_browser_check(rehearsal, chromium):
+    """Every page of the rehearsal site in headless Chromium at 1280 px: loads, links and anchors resolve, images
+    render, no error or stderr output, no horizontal overflow, the code toggle works; one screenshot per page."""
+    out = rehearsal / "reports" / "rehearsal"
+    result = sitecheck.check_site(out, chromium=chromium)
+    assert result.problems == []
+    names = sitecheck.site_pages(out)
+    assert {"index.html", "runs.html", "00_summary.html", "03_interactions_compare.html"} <= set(names)
+    assert sorted(p.name for p in (out / "screenshots").glob("*.png")) == sorted(
+        sitecheck.screenshot_name(n) for n in names)
 
 
 def test_rerun_does_nothing_and_a_touched_file_reruns_only_its_jobs(rehearsal):
