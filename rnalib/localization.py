@@ -14,7 +14,6 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import torch
@@ -25,8 +24,7 @@ from . import data, embed, memory, metrics, models, results
 from .cache import EmbeddingCache, embed_cached
 from .data import LOC_CLASSES
 from .embed import Embedder, EmbedderChoice, truncate_sequence
-from .labels import combination_name, combination_names
-from .losses import jaccard_matrix
+from .labels import combination_names
 from .published import PUBLISHED_LOCAS, PUBLISHED_MCC
 from .train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 
@@ -293,10 +291,11 @@ def mean_table(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def mcc_comparison(summaries: list[dict], rule: str = "tuned") -> pd.DataFrame:
-    """Per-class MCC: published figures (marked) beside ours (measured, mean over folds)."""
-    rows = {name: {c: math.nan if v is None else v for c, v in zip(LOC_CLASSES, values)}
-            for name, values in PUBLISHED_MCC.items()}
+def mcc_comparison(summaries: list[dict], rule: str = "tuned", published: list[str] | None = None) -> pd.DataFrame:
+    """Per-class MCC: published rows (``published``: their names in ``PUBLISHED_MCC``, default all; marked, NaN
+    where the paper prints none) beside ours (measured, mean over folds, threshold ``rule``)."""
+    rows = {name: {c: math.nan if v is None else v for c, v in zip(LOC_CLASSES, PUBLISHED_MCC[name])}
+            for name in (PUBLISHED_MCC if published is None else published)}
     for s in summaries:
         rows[f"{s['variant']} (measured, {rule})"] = {c: s["mean"][rule][f"mcc_{c}"] for c in LOC_CLASSES}
     return pd.DataFrame(rows).T
@@ -324,35 +323,43 @@ def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.D
     return table, pd.Series(beats, name="label prior equals or beats LOCAS (published)")
 
 
-# --------------------------------------------------------------------------- label structure
+# --------------------------------------------------------------------------- the paper's tables beside ours
 
 
-def theta_clusters(records: pd.DataFrame, theta: float, classes: tuple[str, ...] = LOC_CLASSES) -> pd.DataFrame:
-    """Clusters at θ: connected components of the graph whose nodes are the distinct label combinations and
-    whose edges join combinations with Jaccard ≥ θ. One row per cluster: combinations and sequences in it."""
-    combos = records[list(classes)].astype(int).value_counts()
-    matrix = torch.as_tensor(np.array(combos.index.tolist()), dtype=torch.float32)
-    close = (jaccard_matrix(matrix) >= theta).numpy()
-    graph = nx.from_numpy_array(close.astype(int))
+def prior_sentence(beats: pd.Series) -> str:
+    """One sentence: on which of LOCAS's published figures the constant label prior is as good or better."""
+    won = [m for m, ok in beats.items() if ok]
+    if not won:
+        return "The label prior is worse than LOCAS's published figure on every metric compared."
+    return (f"The label prior, which scores every mRNA with the training class frequencies and never reads a "
+            f"sequence, equals or beats LOCAS's published figure on {len(won)} of {len(beats)} metrics "
+            f"({', '.join(won)}): on this data those metrics cannot tell a model from the class frequencies.")
+
+
+def theta_table(summaries: list[dict], records: pd.DataFrame, rule: str = "fixed") -> pd.DataFrame:
+    """LOCAS Table 3 (published) beside ours per θ: cluster counts (connected components, what the contrastive
+    positives close to transitively, and the definition closest to the published counts) and the scl runs'
+    ranking metrics (mean over folds; the ranking metrics do not depend on the threshold ``rule``)."""
+    from .labels import CLOSEST_TO_PUBLISHED, cluster_counts
+    from .published import table3
+
+    published_rows = table3(metric_names=True)
+    metrics_cols = [c for c in published_rows.columns if c != "clusters"]
+    thetas = tuple(published_rows.index)
+    components = cluster_counts(records, ["components"], thetas).loc["components"]
+    closest = cluster_counts(records, [CLOSEST_TO_PUBLISHED["definition"]], thetas,
+                             CLOSEST_TO_PUBLISHED["label_set"], CLOSEST_TO_PUBLISHED["strict"]).iloc[0]
     rows = []
-    for nodes in nx.connected_components(graph):
-        nodes = sorted(nodes)
-        rows.append({"combinations": len(nodes), "sequences": int(combos.iloc[nodes].sum()),
-                     "members": "; ".join(combination_name(combos.index[n], classes)
-                                          for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")})
-    return pd.DataFrame(rows).sort_values("sequences", ascending=False).reset_index(drop=True)
-
-
-def cluster_summary(records: pd.DataFrame, thetas: list[float]) -> pd.DataFrame:
-    """Per θ: number of clusters, the largest one's sequences, singleton combinations, leading cluster sizes."""
-    rows = {}
     for theta in thetas:
-        clusters = theta_clusters(records, theta)
-        sizes = clusters["sequences"].tolist()
-        rows[theta] = {"clusters": len(clusters), "largest (sequences)": sizes[0],
-                       "singleton combinations": int((clusters["combinations"] == 1).sum()),
-                       "sizes (sequences)": ", ".join(map(str, sizes[:8])) + (" …" if len(sizes) > 8 else "")}
-    return pd.DataFrame(rows).T.rename_axis("θ")
+        rows.append({"θ": theta, "source": "LOCAS (published)", **published_rows.loc[theta].to_dict()})
+        rows.append({"θ": theta, "source": "clusters: connected components (measured)", "clusters": components[theta]})
+        rows.append({"θ": theta, "source": "clusters: complete linkage, 7-digit labels (measured)",
+                     "clusters": closest[theta]})
+        for s in summaries:
+            if s["method"] == "scl" and s.get("theta") == theta:
+                rows.append({"θ": theta, "source": f"{s['variant']} (measured)",
+                             **{m: s["mean"][rule][m] for m in metrics_cols}})
+    return pd.DataFrame(rows).set_index(["θ", "source"])
 
 
 def load_projections(summary: dict) -> pd.DataFrame | None:

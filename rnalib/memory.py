@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .embed import Embedder
+from .embed import Embedder, truncate_sequence
 from .models import slice_tokens
 
 MEMORIES = ("single", "slices", "windows")
@@ -53,7 +53,8 @@ def window_sequences(seq: str, layout: str = "ends", n_windows: int = 8, window:
 class WindowedEmbedder(Embedder):
     """Embeds each window of a sequence with ``base`` and concatenates them: row i is ``n_tokens`` blocks of
     ``base.dim`` features, the whole sequence's embedding first when ``whole`` (a global token beside the
-    windows), then the windows 5′ → 3′. Its id names the base embedder and the layout (the cache key)."""
+    windows; cut to the base model's input limit by DM3Loc's 5′/3′ truncation), then the windows 5′ → 3′. Its id
+    names the base embedder and the layout (the cache key)."""
 
     def __init__(self, base: Embedder, layout: str = "ends", n_windows: int = 8, window: int = 500,
                  n_5prime: int = 2, whole: bool = True):
@@ -72,7 +73,10 @@ class WindowedEmbedder(Embedder):
     def windows(self, seq: str) -> list[str]:
         """The sequences embedded for one mRNA, in token order."""
         wins = window_sequences(seq, self.layout, self.n_windows, self.width, self.n_5prime)
-        return [seq, *wins] if self.whole else wins
+        if not self.whole:
+            return wins
+        limit = getattr(self.base, "window", None)  # a foundation model's input limit: DM3Loc's 5'/3' truncation
+        return [truncate_sequence(seq, "dm3loc", limit) if limit else seq, *wins]
 
     def embed(self, seqs: Sequence[str]) -> np.ndarray:
         pieces = [w for s in seqs for w in self.windows(s)]

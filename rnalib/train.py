@@ -182,7 +182,7 @@ class LocasConfig:
     decoder_heads: int = 8
     learn_queries: bool = False  # the reference keeps the group queries fixed
     decoder_norm: str = "post"  # "post" (reference) or "pre"
-    memory: str = "slices"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
+    memory: str = "single"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
     n_windows: int = 8  # windows memory: windows per mRNA (the features must be embedded by window)
     whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
     position: str = "learned"  # windows memory: the decoder's position embedding (learned, sinusoidal or none)

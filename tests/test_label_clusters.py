@@ -160,15 +160,15 @@ def test_folds_scope():
 
 
 def test_real_data_bound_and_components(bundled_data):
-    """On DM3Loc's data: 43 distinct six-class combinations (< 46, Table 3's count at θ = 0.8), and the
-    ``components`` definition reproduces ``localization.theta_clusters``."""
-    from rnalib import data, localization
+    """On DM3Loc's data: 43 distinct six-class combinations (< 46, Table 3's count at θ = 0.8); connected
+    components of close combinations give one cluster at θ = 0.3 and 0.5."""
+    from rnalib import data
 
     recs = data.load_dm3loc()
     assert len(labels.combination_counts(labels.label_set_matrix(recs, "6"))[0]) == 43
     assert len(labels.combination_counts(labels.label_set_matrix(recs, "7"))[0]) == 58
     table = labels.cluster_counts(recs, ["components"])
-    assert table.loc["components"].tolist() == [len(localization.theta_clusters(recs, t)) for t in (0.3, 0.5, 0.8)]
+    assert table.loc["components"].tolist() == [1, 1, 29]
 
 
 def test_tie_order_counts(abcd):

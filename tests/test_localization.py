@@ -246,13 +246,16 @@ def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):
     assert all(not p.requires_grad for p in captured["encoder"].parameters())
 
 
-def test_theta_clusters():
-    records = pd.DataFrame([[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1], [1, 1, 1, 0, 0, 0]] * 2,
-                           columns=list(LOC_CLASSES))
-    loose = localization.theta_clusters(records, 0.3)
-    strict = localization.theta_clusters(records, 0.8)
-    assert len(loose) == 2 and sorted(loose.combinations) == [1, 3] and loose.sequences.sum() == 8
-    assert len(strict) == 4
+def test_theta_table_puts_published_counts_beside_measured(bundled_data):
+    records = data.load_dm3loc()
+    summary = {"variant": "scl_theta0.8", "method": "scl", "theta": 0.8,
+               "mean": {"fixed": {m: 0.5 for m in ("average_precision", "coverage", "one_error", "ranking_loss",
+                                                   "hamming_loss")}}}
+    table = localization.theta_table([summary], records)
+    assert table.loc[(0.8, "LOCAS (published)"), "clusters"] == 46
+    assert table.loc[(0.3, "clusters: connected components (measured)"), "clusters"] == 1
+    assert table.loc[(0.8, "scl_theta0.8 (measured)"), "ranking_loss"] == 0.5
+    assert (0.5, "scl_theta0.8 (measured)") not in table.index
 
 
 def test_truncation_strategies():

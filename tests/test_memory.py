@@ -94,3 +94,18 @@ def test_windowed_embedder_is_rebuilt_from_its_id(embedder):
     again = embed.embedder_from_id(embedder.id)
     assert again.id == embedder.id and again.n_tokens == embedder.n_tokens
     np.testing.assert_array_equal(again.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]), embedder.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]))
+
+
+def test_whole_token_is_cut_to_the_base_models_input_limit():
+    class Limited(embed.KmerEmbedder):
+        window = 8  # like RiNALMo / RNA-FM: at most 8 nt per input
+
+        def embed(self, seqs):
+            assert all(len(s) <= self.window for s in seqs), [len(s) for s in seqs]
+            return super().embed(seqs)
+
+    base = Limited(1, 1)
+    seq = "AAAACCCCGGGGUUUUUUUU"
+    emb = memory.WindowedEmbedder(base, "ends", n_windows=2, window=4, n_5prime=1, whole=True)
+    assert emb.windows(seq) == [embed.truncate_sequence(seq, "dm3loc", 8), "AAAA", "UUUU"]
+    assert emb.embed([seq]).shape == (1, 3 * base.dim)
