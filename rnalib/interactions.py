@@ -298,9 +298,10 @@ def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
     return table.join(prevalence, on=["tag", "protocol", "weighting"])
 
 
-def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc") -> list[str]:
+def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc", link=None) -> list[str]:
     """One line per protocol: the best network and the baselines, mean ± sd over the splits the network
-    trained on (``over_splits(long, matched=True)`` of the uniform, untagged runs)."""
+    trained on (``over_splits(long, matched=True)`` of the uniform, untagged runs); ``link(protocol)``, when
+    given, is appended to the protocol's line (e.g. links to the pages the numbers come from)."""
     part = matched[matched["metric"] == metric]
     lines = []
     for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
@@ -312,7 +313,8 @@ def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc") -> list[str
         cell = lambda m: f"{rows.at[m, 'mean']:.3f}" if m in rows.index else "n/a"  # noqa: E731
         lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: network {rows.at[best, 'mean']:.3f} "
                      f"± {rows.at[best, 'sd']:.3f} (n={int(rows.at[best, 'n'])}), degree-only {cell('degree_only')}, "
-                     f"family-degree {cell('family_degree')}, logistic regression {cell('logistic_regression')}")
+                     f"family-degree {cell('family_degree')}, logistic regression {cell('logistic_regression')}"
+                     + (f" ({link(protocol)})" if link else ""))
     return lines
 
 

@@ -307,6 +307,12 @@ def classes_above(summary: dict, rule: str, reference: str = "DM3Loc (published)
     return [c for c in LOC_CLASSES if published[c] is not None and summary["mean"][rule][f"mcc_{c}"] > published[c]]
 
 
+def classes_above_table(summaries: list[dict], reference: str = "DM3Loc (published)") -> pd.DataFrame:
+    """Per variant and threshold rule: how many classes (of six) have a mean MCC above a published row's."""
+    return pd.DataFrame({s["variant"]: {rule: len(classes_above(s, rule, reference)) for rule in ("fixed", "tuned")}
+                         for s in summaries}).T.rename(columns={"fixed": "threshold 0.5", "tuned": "tuned thresholds"})
+
+
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
     """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``;
     the ranking metrics do not depend on it), and per metric whether the constant label-prior predictor equals

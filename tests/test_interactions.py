@@ -113,3 +113,6 @@ def test_protocol_sentences_name_the_best_network_and_the_baselines():
     assert len(lines) == 1 and lines[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**")  # C1 has no network
     assert "network 0.610 ± 0.014 (n=2)" in lines[0] and "degree-only 0.500" in lines[0]
     assert "logistic regression n/a" in lines[0]
+    linked = interactions.protocol_sentences(interactions.over_splits(pd.DataFrame(rows), matched=True),
+                                             link=lambda p: f"[{p} pages](x_{p}.html)")
+    assert linked[0] == lines[0] + " ([C3 pages](x_C3.html))"

@@ -305,3 +305,8 @@ def test_classes_above_a_published_row():
     dm3loc = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["DM3Loc (published)"]))
     mean = {f"mcc_{c}": v + (0.01 if c in ("Nucleus", "Cytosol") else -0.01) for c, v in dm3loc.items()}
     assert localization.classes_above({"mean": {"fixed": mean}}, "fixed") == ["Nucleus", "Cytosol"]
+    run = {"variant": "v", "mean": {"fixed": mean, "tuned": {k: v + 1 for k, v in mean.items()}}}
+    assert localization.classes_above_table([run]).loc["v"].tolist() == [2, 6]
+    ilo = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["iLoc-mRNA (published)"]))  # '-' cells never count
+    assert localization.classes_above({"mean": {"fixed": {f"mcc_{c}": 1.0 for c in ilo}}}, "fixed",
+                                      "iLoc-mRNA (published)") == [c for c, v in ilo.items() if v is not None]
