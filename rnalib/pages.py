@@ -154,6 +154,15 @@ def without_progress(nb: Any) -> Any:
     return nb
 
 
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+
+
+def without_remote_scripts(page: str) -> str:
+    """The page without the scripts the template fetches from a CDN (require.js, MathJax and its configuration,
+    mermaid): the report is read offline and uses none of them."""
+    return _SCRIPT.sub(lambda m: "" if "://" in m.group(0) or "mathjax" in m.group(0).lower() else m.group(0), page)
+
+
 def render_html(ipynb: Path, target: Path) -> None:
     """Executed notebook → standalone HTML page of the site: findings as the notebook shows them, code hidden
     (a button shows it), the parameter cells left out (the header's table lists the parameters once), no
@@ -167,6 +176,7 @@ def render_html(ipynb: Path, target: Path) -> None:
         remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True)
     nb = without_progress(nbformat.read(str(ipynb), as_version=4))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": Path(ipynb).stem}})
+    body = without_remote_scripts(body)
     head_end, body_start = body.index("</head>"), body.index(">", body.index("<body")) + 1
     body = body[:head_end] + SITE_STYLE + body[head_end:body_start] + nav_bar() + body[body_start:]
     target.write_text(body, encoding="utf-8")

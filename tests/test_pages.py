@@ -1,5 +1,6 @@
 """One report page: papermill with checked parameters, a kernel over Unix sockets, the record and the index."""
 import json
+import re
 import subprocess
 import sys
 
@@ -140,6 +141,9 @@ def test_rendered_page_leaves_out_progress_bars_and_keeps_other_stderr(tmp_path)
     assert "it/s" not in page and "RNAs/s" not in page and "epochs" not in page
     assert "UserWarning: kept in sight" in page and "done" in page
     assert page.count('data-mime-type="application/vnd.jupyter.stderr"') == 1
+    scripts = "".join(re.findall(r"<script\b.*?</script>", page, re.DOTALL))
+    assert "://" not in scripts and "mathjax" not in scripts.lower()  # nothing fetched from a CDN
+    assert "rnalib-show-code" in page  # the code toggle (inline, not a script tag) stays
 
 
 def test_run_log_breaks_long_page_names_between_their_parts(tmp_path):
