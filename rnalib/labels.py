@@ -71,11 +71,10 @@ PUBLISHED_CLUSTER_COUNTS = {0.3: 13, 0.5: 18, 0.8: 46}
 """LOCAS Table 3 (published): number of clusters per θ."""
 
 CLOSEST_TO_PUBLISHED = {"definition": "complete_linkage", "label_set": "7", "strict": False}
-"""No definition reproduces 13 / 18 / 46 on DM3Loc's data (``cluster_search``: 5,808 option sets, none exact).
-Closest: complete linkage (distance 1 − J cut at 1 − θ) of DM3Loc's raw 7-digit label combinations, J ≥ θ:
-11 / 18 / 47 on the training part of folds 0 and 1, 12 / 19 / 49 on all 17,306 mRNAs (ties in J make the first two
-counts depend on the merge order: 12-14 / 18-21 under random orders, 13 / 18 among them; the θ = 0.8 count does
-not move). With the six paper classes there are only 43 distinct combinations, so no partition of them reaches 46."""
+"""The option set closest to LOCAS's 13 / 18 / 46 (no exact match: see ``cluster_search``): complete linkage
+(distance 1 − J cut at 1 − θ) of DM3Loc's raw 7-digit label combinations, J ≥ θ. Ties in J make its counts depend
+on the merge order (``tie_order_counts``); with the six paper classes there are only 43 distinct combinations, so
+no partition of them reaches 46."""
 
 _TOL = 1e-9
 

@@ -96,12 +96,13 @@ class FoldOutput:
 
 
 def _head(cfg: LocasConfig, n_classes: int) -> memory.MemoryHead:
-    """The ML-Decoder head over this configuration's memory (``single``, ``slices`` or ``windows``)."""
+    """The ML-Decoder head over this configuration's memory (``single``, ``slices`` or ``windows``); with several
+    tokens (slices, windows) the decoder adds the position embedding ``cfg.position`` (the reference has none)."""
     slices = cfg.memory == "slices"
     decoder = models.MLDecoder(cfg.encoder_dim // cfg.n_tokens if slices else cfg.encoder_dim, n_classes,
                                cfg.decoder_dim, cfg.decoder_ff, cfg.decoder_heads, learn_queries=cfg.learn_queries,
-                               norm=cfg.decoder_norm, position=cfg.position if cfg.memory == "windows" else "none",
-                               max_tokens=cfg.n_windows + 1)
+                               norm=cfg.decoder_norm, position="none" if cfg.memory == "single" else cfg.position,
+                               max_tokens=max(cfg.n_windows + 1, cfg.n_tokens))
     return memory.MemoryHead(decoder, cfg.memory, cfg.encoder_dim, cfg.n_tokens)
 
 
@@ -314,8 +315,8 @@ def classes_above_table(summaries: list[dict], reference: str = "DM3Loc (publish
 
 
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
-    """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``;
-    the ranking metrics do not depend on it), and per metric whether the constant label-prior predictor equals
+    """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``: the
+    ranking metrics do not depend on it, example accuracy and Hamming loss do), and per metric whether the constant label-prior predictor equals
     or beats the published figure (compared at the published precision; empty without a label-prior run)."""
     rows = {"LOCAS (published)": PUBLISHED_LOCAS}
     for s in summaries:
@@ -345,7 +346,7 @@ def prior_sentence(beats: pd.Series) -> str:
 def theta_table(summaries: list[dict], records: pd.DataFrame, rule: str = "fixed") -> pd.DataFrame:
     """LOCAS Table 3 (published) beside ours per θ: cluster counts (connected components, what the contrastive
     positives close to transitively, and the definition closest to the published counts) and the scl runs'
-    ranking metrics (mean over folds; the ranking metrics do not depend on the threshold ``rule``)."""
+    metrics (mean over folds; threshold ``rule`` for the Hamming loss, the ranking metrics do not depend on it)."""
     from .labels import CLOSEST_TO_PUBLISHED, cluster_counts
     from .published import table3
 

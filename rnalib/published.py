@@ -62,7 +62,7 @@ SUMMARY_LOCAS = {"example_accuracy": 0.75, "average_precision": 0.9434, "coverag
                  "ranking_loss": 0.0804, "hamming_loss": 0.1401}
 """LOCAS's summary figures, from the Results text on Figure 2 (published). Coverage: the paper does not say which
 convention; its value is below the mean number of labels per mRNA (2.84 here), so it must be the 0-based one
-(sklearn ``coverage_error`` − 1), which is also what the LOCAS repository's ``main.py`` computes."""
+(sklearn ``coverage_error`` − 1)."""
 
 PUBLISHED_MCC = {**{f"{method} (published)": row for method, row in TABLE1_MCC.items()},
                  "LOCAS without SCL (published)": TABLE2_SCL_ABLATION["Without SCL"]}
@@ -84,8 +84,7 @@ PAPER_NOTES = (
     "there are only 43 distinct six-class label combinations, so 46 cannot be a partition of six-class "
     "combinations (see labels.cluster_search).",
     "Table 3 at θ = 0.3: ranking loss 0.701 (worse than a random ranking, 0.5) and one-error 0.583, with the text "
-    "calling 0.3/0.5 clusterings 'heavily biased towards one cluster'; the LOCAS repository's main.py uses "
-    "c_treshold = 0.3 nonetheless.",
+    "calling 0.3/0.5 clusterings 'heavily biased towards one cluster'.",
     "Dataset size: 17,298 mRNAs in the text; DM3Loc's published non-redundant file has 17,306.",
     "Figure 1's caption says 'LOCUS'; 'As shown in Figure Table 3' refers to a distribution plot that the text "
     "version does not contain (Table 3's 'Distribution' row is empty).",

@@ -185,7 +185,7 @@ class LocasConfig:
     memory: str = "single"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
     n_windows: int = 8  # windows memory: windows per mRNA (the features must be embedded by window)
     whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
-    position: str = "learned"  # windows memory: the decoder's position embedding (learned, sinusoidal or none)
+    position: str = "learned"  # slices / windows memory: the decoder's position embedding (learned, sinusoidal, none)
     seed: int = 0
 
 

@@ -223,6 +223,10 @@ def test_window_positions_reach_the_logits():
     assert not torch.allclose(head(h), head(h[:, [3, 2, 1, 0]]))  # the learned positions tell windows apart
     plain = localization._head(LocasConfig(**{**cfg.__dict__, "position": "none"}), 6).eval()
     torch.testing.assert_close(plain(h), plain(h[:, [3, 2, 1, 0]]))  # the reference decoder alone cannot
+    slices = localization._head(LocasConfig(**{**TINY.__dict__, "memory": "slices"}), 6).eval()  # 8 slices of 8
+    one = torch.randn(3, 1, TINY.encoder_dim)
+    shuffled = one.reshape(3, 8, 8)[:, torch.randperm(8, generator=torch.Generator().manual_seed(0))].reshape(3, 1, -1)
+    assert not torch.allclose(slices(one), slices(shuffled))  # slices know their place too
 
 
 def test_frozen_encoder_is_untouched_by_stage_two(monkeypatch):
