@@ -59,8 +59,9 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         notebook, name, files, values = notebook_command(argv)
         pages.merged_parameters(REPO / notebook, [REPO / f for f in files], values)  # raises on an unknown key
         names.add(name)
-    if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 6 variants
-        assert counts["notebook"] == 25 + 9 + 5 + 4 + 6 + 1 + 1 and counts["embed"] == 2
+    if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 8 variants
+        assert counts["notebook"] == 25 + 9 + 5 + 4 + 8 + 1 + 1
+        assert counts["embed"] == 3  # study A, study B per mRNA, study B per window
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1__s0__degneg" in names
 
 
@@ -85,6 +86,8 @@ def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(re
     assert set(runs) == {p.stem for p in (out / "notebooks").glob("*.ipynb")} and (out / "index.html").is_file()
     assert runs["02_interactions_train__Baseline__C1__s0"]["embedder"].startswith("rnafm-L2-")
     assert runs["06_localization_locas__scl_theta0.5"]["embedder"].startswith("rinalmo-cls-L2-")
+    windowed = runs["06_localization_locas__scl_theta0.8_windows"]["embedder"]
+    assert windowed.startswith("rinalmo-cls-L2-") and "-windows-ends-8x500-5p2+whole" in windowed
     assert not any(r["fallback"] for r in runs.values())
     assert all((out / r["html"]).is_file() for r in runs.values())
     assert "url=00_summary.html" in (out / "index.html").read_text()  # the site opens on the summary
