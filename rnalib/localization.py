@@ -60,8 +60,8 @@ def choose_embedder(params: dict) -> EmbedderChoice:
     if params.get("memory", LocasConfig.memory) != "windows":
         return choice
     windowed = memory.WindowedEmbedder(choice.embedder, params.get("window_layout", "ends"),
-                                       params.get("n_windows", LocasConfig.n_windows), params.get("window_nt", 500),
-                                       params.get("n_5prime", 2), params.get("whole_token", LocasConfig.whole_token))
+                                       params.get("n_windows", LocasConfig.n_windows), params.get("window_nt", 1000),
+                                       params.get("n_5prime", 1), params.get("whole_token", LocasConfig.whole_token))
     return replace(choice, embedder=windowed, reason=f"{choice.reason}; each of {windowed.n_windows} windows "
                                                       f"embedded on its own ({windowed.layout} layout)")
 

@@ -27,8 +27,8 @@ WHOLE_TAG = "+whole"
 """Ends a windowed embedder's id when the whole sequence is its first token."""
 
 
-def window_sequences(seq: str, layout: str = "ends", n_windows: int = 8, window: int = 500,
-                     n_5prime: int = 2) -> list[str]:
+def window_sequences(seq: str, layout: str = "ends", n_windows: int = 4, window: int = 1000,
+                     n_5prime: int = 1) -> list[str]:
     """``n_windows`` windows of one sequence, ordered 5′ → 3′.
 
     ``ends`` (DM3Loc's layout, which keeps both ends of long mRNAs): ``n_5prime`` windows of ``window`` nt tiled
@@ -56,8 +56,8 @@ class WindowedEmbedder(Embedder):
     windows; cut to the base model's input limit by DM3Loc's 5′/3′ truncation), then the windows 5′ → 3′. Its id
     names the base embedder and the layout (the cache key)."""
 
-    def __init__(self, base: Embedder, layout: str = "ends", n_windows: int = 8, window: int = 500,
-                 n_5prime: int = 2, whole: bool = True):
+    def __init__(self, base: Embedder, layout: str = "ends", n_windows: int = 4, window: int = 1000,
+                 n_5prime: int = 1, whole: bool = True):
         window_sequences("", layout, n_windows, window, n_5prime)  # validates the settings
         self.base, self.layout, self.n_windows, self.width, self.n_5prime = base, layout, n_windows, window, n_5prime
         self.whole = whole

@@ -183,7 +183,7 @@ class LocasConfig:
     learn_queries: bool = False  # the reference keeps the group queries fixed
     decoder_norm: str = "post"  # "post" (reference) or "pre"
     memory: str = "single"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
-    n_windows: int = 8  # windows memory: windows per mRNA (the features must be embedded by window)
+    n_windows: int = 4  # windows memory: windows per mRNA (the features must be embedded by window)
     whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
     position: str = "learned"  # slices / windows memory: the decoder's position embedding (learned, sinusoidal, none)
     seed: int = 0
