@@ -82,7 +82,7 @@ PAPER_NOTES = (
     "say Nucleus.",
     "Table 3 reports 13 / 18 / 46 clusters at θ = 0.3 / 0.5 / 0.8 without defining a cluster; on DM3Loc's data "
     "there are only 43 distinct six-class label combinations, so 46 cannot be a partition of six-class "
-    "combinations (see labels.cluster_search).",
+    "combinations.",
     "Table 3 at θ = 0.3: ranking loss 0.701 (worse than a random ranking, 0.5) and one-error 0.583, with the text "
     "calling 0.3/0.5 clusterings 'heavily biased towards one cluster'.",
     "Dataset size: 17,298 mRNAs in the text; DM3Loc's published non-redundant file has 17,306.",

@@ -138,8 +138,8 @@ def run_folders(root: str | Path | None, study: str, runs: list[str] | None = No
 
 def embedder_summary(summaries: list[dict]) -> dict:
     """One report-header entry for the embedders behind saved runs (each with its ``manifest``); a fallback in
-    any run is flagged."""
+    any run is flagged; each distinct part of the reasons is said once."""
     embedders = [s["manifest"]["embedder"] for s in summaries]
     return {"used": ", ".join(sorted({e["used"] for e in embedders})) or "none",
             "fallback": any(e["fallback"] for e in embedders),
-            "reason": "; ".join(sorted({e["reason"] for e in embedders}))}
+            "reason": "; ".join(dict.fromkeys(part for e in embedders for part in e["reason"].split("; ")))}

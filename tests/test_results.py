@@ -46,3 +46,12 @@ def test_results_root_resolution(tmp_path, monkeypatch):
     assert results.results_root() == tmp_path and results.results_root("elsewhere") == results.Path("elsewhere")
     folder = results.write_results(None, "s", "v", {}, pd.DataFrame({"a": [1]}), {})
     assert folder == tmp_path / "results" / "s" / "v"
+
+
+def test_embedder_summary_says_each_reason_once():
+    plain = {"used": "kmer-k1-4-freq-v1", "fallback": True, "reason": "FALLBACK to the k-mer spectrum: no weights"}
+    windowed = {"used": "kmer-k1-4-freq-v1-windows-ends-4x1000-5p1+whole", "fallback": True,
+                "reason": "FALLBACK to the k-mer spectrum: no weights; each of 4 windows embedded on its own"}
+    summary = results.embedder_summary([{"manifest": {"embedder": e}} for e in (plain, windowed, plain)])
+    assert summary["reason"] == "FALLBACK to the k-mer spectrum: no weights; each of 4 windows embedded on its own"
+    assert summary["fallback"] and summary["used"].count("kmer-k1-4-freq-v1") == 2
