@@ -410,7 +410,8 @@ def homology_hits(seqs: dict[str, str], min_seq_id: float = HOMOLOGY_SEARCH_MIN_
     cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
     hits = hits[hits["query"] != hits["target"]].reset_index(drop=True)
     meta = {"sequences": len(seqs), "hits": len(hits), "min_seq_id": min_seq_id, "threads": threads,
-            "wall_seconds": round(seconds, 1), "mmseqs_cpu_seconds": round(cpu_seconds, 1), "sensitivity": SENSITIVITY, "prefilter_k": PREFILTER_K}
+            "wall_seconds": round(seconds, 1), "mmseqs_cpu_seconds": round(cpu_seconds, 1),
+            "sensitivity": SENSITIVITY, "prefilter_k": PREFILTER_K}
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

@@ -316,8 +316,9 @@ def classes_above_table(summaries: list[dict], reference: str = "DM3Loc (publish
 
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
     """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``: the
-    ranking metrics do not depend on it, example accuracy and Hamming loss do), and per metric whether the constant label-prior predictor equals
-    or beats the published figure (compared at the published precision; empty without a label-prior run)."""
+    ranking metrics do not depend on it, example accuracy and Hamming loss do), and per metric whether the
+    constant label-prior predictor equals or beats the published figure (compared at the published precision;
+    empty without a label-prior run)."""
     rows = {"LOCAS (published)": PUBLISHED_LOCAS}
     for s in summaries:
         rows[f"{s['variant']} (measured)"] = {m: s["mean"][rule][m] for m in PUBLISHED_LOCAS}

@@ -93,7 +93,8 @@ def test_slices_cut_one_encoding_into_tokens():
 def test_windowed_embedder_is_rebuilt_from_its_id(embedder):
     again = embed.embedder_from_id(embedder.id)
     assert again.id == embedder.id and again.n_tokens == embedder.n_tokens
-    np.testing.assert_array_equal(again.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]), embedder.embed(["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]))
+    seq = ["ACGUAGGCUAGCUAGCAUCGAUCGAUCGA"]
+    np.testing.assert_array_equal(again.embed(seq), embedder.embed(seq))
 
 
 def test_whole_token_is_cut_to_the_base_models_input_limit():

@@ -4,7 +4,6 @@ import os
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from rnalib import data, published
