@@ -1,8 +1,8 @@
 """The ML-Decoder's memory for study B: what the class queries attend over.
 
 - ``single``: LOCAS as published, one token per mRNA (the encoder's output; attention weights are all 1).
-- ``slices``: that one 2048-d vector cut into ``n_tokens`` slices (attention over parts of a vector, not over
-  positions of the sequence).
+- ``slices``: that one 2048-d vector cut into ``n_tokens`` slices, placed by the decoder's learned position
+  embedding (attention over parts of a vector, not over positions of the sequence).
 - ``windows``: a positional memory. Each mRNA becomes ``n_windows`` windows along its length (``window_sequences``),
   each embedded on its own (``WindowedEmbedder``: k-mer spectrum offline, RNA-FM / RiNALMo through the engine;
   optionally the whole sequence as a first, global token), each passed through the same encoder; the decoder's
@@ -85,8 +85,8 @@ class WindowedEmbedder(Embedder):
 
 class MemoryHead(nn.Module):
     """Encoded tokens (B, T, D) → the decoder's memory for this kind → class logits. ``slices`` cuts the single
-    token into ``n_slices`` tokens of D / n_slices; ``single`` and ``windows`` pass the tokens as they are (the
-    decoder adds the windows' position embedding)."""
+    token into ``n_slices`` tokens of D / n_slices; ``single`` and ``windows`` pass the tokens as they are (for
+    slices and windows the decoder adds its position embedding)."""
 
     def __init__(self, decoder: nn.Module, memory: str = "single", dim: int = 2048, n_slices: int = 16):
         super().__init__()
