@@ -5,14 +5,7 @@ import pandas as pd
 import pytest
 
 from rnalib import families
-
-
-def random_dna(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice("ACGT") for _ in range(n))
-
-
-def mutate(rng: random.Random, seq: str, rate: float) -> str:
-    return "".join(rng.choice([b for b in "ACGT" if b != c]) if rng.random() < rate else c for c in seq)
+from test_families import mutate, random_rna  # the same synthetic-sequence helpers
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +13,8 @@ def synthetic():
     """A and A2 (A with 2% point mutations); B unrelated; E unrelated; H = a mutated 400-nt piece of E + 200
     random nt (an alignment to E covers 2/3 of H); R unrelated."""
     rng = random.Random(11)
-    a, b, e, r = (random_dna(rng, 600) for _ in range(4))
-    seqs = {"A": a, "A2": mutate(rng, a, 0.02), "B": b, "E": e, "H": mutate(rng, e[:400], 0.02) + random_dna(rng, 200),
+    a, b, e, r = (random_rna(rng, 600) for _ in range(4))
+    seqs = {"A": a, "A2": mutate(rng, a, 0.02), "B": b, "E": e, "H": mutate(rng, e[:400], 0.02) + random_rna(rng, 200),
             "R": r}
     records = pd.DataFrame({"accession": list(seqs), "sequence": list(seqs.values())})
     folds = pd.DataFrame({
