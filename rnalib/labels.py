@@ -109,12 +109,11 @@ def combination_counts(labels: np.ndarray, drop_empty: bool = False) -> tuple[np
 
 def jaccard(combos: np.ndarray) -> np.ndarray:
     """Pairwise Jaccard index of 0/1 rows (LOCAS Algorithm 1: Σmin/Σmax); two empty sets count as 1."""
-    y = np.asarray(combos, dtype=float)
-    inter = y @ y.T
-    union = y.sum(1)[:, None] + y.sum(1)[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sim = np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
-    return sim
+    import torch
+
+    from .losses import jaccard_matrix  # the contrastive loss's own definition, in float64
+
+    return jaccard_matrix(torch.as_tensor(np.asarray(combos), dtype=torch.float64)).numpy()
 
 
 def _close(sim, theta: float, strict: bool):

@@ -6,8 +6,9 @@ import torch.nn.functional as F
 
 
 def jaccard_matrix(labels: torch.Tensor) -> torch.Tensor:
-    """Pairwise Jaccard overlap of multi-hot label sets, (B, L) → (B, B); two empty sets count as 1."""
-    y = labels.float()
+    """Pairwise Jaccard overlap of multi-hot label sets, (B, L) → (B, B), in the labels' floating dtype (float32
+    for integer labels); two empty sets count as 1."""
+    y = labels if labels.is_floating_point() else labels.float()
     inter = y @ y.T
     union = y.sum(1, keepdim=True) + y.sum(1) - inter
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(inter))
