@@ -326,6 +326,83 @@ def truncate_sequence(seq: str, strategy: str, window: int) -> str:
     return seq[:head] + seq[-(window - head):]
 
 
+# --------------------------------------------------------------------------- windows along a sequence
+
+LAYOUTS = ("ends", "segments")
+WINDOWS_TAG = "-windows-"
+"""Joins a windowed embedder's base id and its layout in its id."""
+WHOLE_TAG = "+whole"
+"""Ends a windowed embedder's id when the whole sequence is its first token."""
+
+
+def window_sequences(seq: str, layout: str = "ends", n_windows: int = 4, window: int = 1000,
+                     n_5prime: int = 1) -> list[str]:
+    """``n_windows`` windows of one sequence, ordered 5′ → 3′.
+
+    ``ends`` (DM3Loc's layout, which keeps both ends of long mRNAs): ``n_5prime`` windows of ``window`` nt tiled
+    from the 5′ end and the others tiled back from the 3′ end, so window k always sits at the same distance from
+    its end; in a sequence too short for all of them a window slides inward (windows overlap, none is empty).
+    ``segments``: ``n_windows`` consecutive segments of (nearly) equal length covering the whole sequence.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown window layout {layout!r} (choose {', '.join(LAYOUTS)})")
+    if n_windows < 1 or window < 1 or not 0 <= n_5prime <= n_windows:
+        raise ValueError(f"bad window settings: n_windows={n_windows}, window={window}, n_5prime={n_5prime}")
+    length = len(seq)
+    if layout == "segments":
+        bounds = np.linspace(0, length, n_windows + 1).round().astype(int)
+        return [seq[a:max(b, a + 1)] for a, b in zip(bounds[:-1], bounds[1:])]
+    last_start = max(length - window, 0)
+    starts = [min(i * window, last_start) for i in range(n_5prime)]
+    starts += [max(length - (j + 1) * window, 0) for j in reversed(range(n_windows - n_5prime))]
+    return [seq[s:s + window] for s in starts]
+
+
+class WindowedEmbedder(Embedder):
+    """Embeds each window of a sequence with ``base`` and concatenates them: row i is ``n_tokens`` blocks of
+    ``base.dim`` features, the whole sequence's embedding first when ``whole`` (a global token beside the
+    windows; cut to the base model's input limit by DM3Loc's 5′/3′ truncation), then the windows 5′ → 3′. Its id
+    names the base embedder and the layout (the cache key)."""
+
+    def __init__(self, base: Embedder, layout: str = "ends", n_windows: int = 4, window: int = 1000,
+                 n_5prime: int = 1, whole: bool = True):
+        window_sequences("", layout, n_windows, window, n_5prime)  # validates the settings
+        self.base, self.layout, self.n_windows, self.width, self.n_5prime = base, layout, n_windows, window, n_5prime
+        self.whole = whole
+        self.n_tokens = n_windows + whole
+        self.token_dim = base.dim
+        self.dim = base.dim * self.n_tokens
+
+    @property
+    def id(self) -> str:
+        shape = f"{self.n_windows}x{self.width}-5p{self.n_5prime}" if self.layout == "ends" else f"{self.n_windows}"
+        return f"{self.base.id}{WINDOWS_TAG}{self.layout}-{shape}{WHOLE_TAG if self.whole else ''}"
+
+    def windows(self, seq: str) -> list[str]:
+        """The sequences embedded for one mRNA, in token order."""
+        wins = window_sequences(seq, self.layout, self.n_windows, self.width, self.n_5prime)
+        if not self.whole:
+            return wins
+        limit = getattr(self.base, "window", None)  # a foundation model's input limit: DM3Loc's 5'/3' truncation
+        return [truncate_sequence(seq, "dm3loc", limit) if limit else seq, *wins]
+
+    def embed(self, seqs: Sequence[str]) -> np.ndarray:
+        pieces = [w for s in seqs for w in self.windows(s)]
+        return self.base.embed(pieces).reshape(len(seqs), self.dim)
+
+
+def windowed_from_id(embedder_id: str, base: Embedder) -> WindowedEmbedder:
+    """Rebuild a windowed embedder from its id around the rebuilt ``base``."""
+    spec = embedder_id.split(WINDOWS_TAG, 1)[1]
+    whole = spec.endswith(WHOLE_TAG)
+    layout, shape = spec.removesuffix(WHOLE_TAG).split("-", 1)
+    if layout == "ends":
+        n, rest = shape.split("x")
+        width, n_5prime = rest.split("-5p")
+        return WindowedEmbedder(base, layout, int(n), int(width), int(n_5prime), whole)
+    return WindowedEmbedder(base, layout, int(shape), whole=whole)
+
+
 # --------------------------------------------------------------------------- selection
 
 
@@ -371,8 +448,6 @@ def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_
 
 def embedder_from_id(embedder_id: str, weights: str | Path | None = None, device: str | None = None) -> Embedder:
     """Rebuild the embedder a saved run used, from its id; RNA-FM weights must match the id's checksum."""
-    from .memory import WINDOWS_TAG, windowed_from_id
-
     if WINDOWS_TAG in embedder_id:
         base = embedder_from_id(embedder_id.split(WINDOWS_TAG, 1)[0], weights, device)
         built: Embedder = windowed_from_id(embedder_id, base)

@@ -54,12 +54,12 @@ def subsample(records: pd.DataFrame, max_records: int | None, seed: int = 0) -> 
 
 def choose_embedder(params: dict) -> EmbedderChoice:
     """The embedder notebook-06 parameters ask for; with the ``windows`` memory it embeds each window on its own
-    (``memory.WindowedEmbedder``)."""
+    (``embed.WindowedEmbedder``)."""
     choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
                                    kmer_k=(1, params.get("kmer_k_max", 4)), pooling=params.get("pooling", "cls"))
     if params.get("memory", LocasConfig.memory) != "windows":
         return choice
-    windowed = memory.WindowedEmbedder(choice.embedder, params.get("window_layout", "ends"),
+    windowed = embed.WindowedEmbedder(choice.embedder, params.get("window_layout", "ends"),
                                        params.get("n_windows", LocasConfig.n_windows), params.get("window_nt", 1000),
                                        params.get("n_5prime", 1), params.get("whole_token", LocasConfig.whole_token))
     return replace(choice, embedder=windowed, reason=f"{choice.reason}; each of {windowed.n_windows} windows "

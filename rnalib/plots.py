@@ -7,7 +7,6 @@ import networkx as nx
 import pandas as pd
 import seaborn as sns
 
-from .sampling import PROTOCOLS
 
 PALETTE = "colorblind"
 
@@ -211,10 +210,11 @@ def grouped_bars(table: pd.DataFrame, value: str, title: str) -> plt.Figure:
     return fig
 
 
-def protocol_effect(table: pd.DataFrame, metrics: tuple[str, ...] = ("auroc", "auprc"),
-                    order: tuple[str, ...] = PROTOCOLS) -> plt.Figure:
-    """Mean ± sd over split seeds per protocol (x axis) and model (colour); AUROC panels mark chance (0.5),
-    AUPRC panels the prevalence (what a random ranking scores). ``table``: ``interactions.over_splits`` rows."""
+def protocol_effect(table: pd.DataFrame, order: tuple[str, ...], metrics: tuple[str, ...] = ("auroc", "auprc"),
+                    ) -> plt.Figure:
+    """Mean ± sd over split seeds per protocol (x axis, in ``order``: study A's ``sampling.PROTOCOLS``) and model
+    (colour); AUROC panels mark chance (0.5), AUPRC panels the prevalence (what a random ranking scores).
+    ``table``: ``interactions.over_splits`` rows."""
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.9), squeeze=False)
     xs = [p for p in order if p in set(table["protocol"])]
     levels = list(dict.fromkeys(table["model"]))

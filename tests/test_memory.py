@@ -9,23 +9,23 @@ from rnalib.cache import EmbeddingCache, embed_cached
 
 def test_ends_layout_keeps_both_ends_in_order():
     seq = "".join("ACGU"[i % 4] for i in range(3000))
-    wins = memory.window_sequences(seq, "ends", n_windows=5, window=400, n_5prime=2)
+    wins = embed.window_sequences(seq, "ends", n_windows=5, window=400, n_5prime=2)
     assert wins == [seq[0:400], seq[400:800], seq[1800:2200], seq[2200:2600], seq[2600:3000]]
 
 
 def test_ends_layout_slides_windows_inward_in_a_short_sequence():
     seq = "ACGUACGUAC" * 50  # 500 nt, 4 windows of 200 would need 800
-    wins = memory.window_sequences(seq, "ends", n_windows=4, window=200, n_5prime=2)
+    wins = embed.window_sequences(seq, "ends", n_windows=4, window=200, n_5prime=2)
     assert [len(w) for w in wins] == [200] * 4
     assert wins[0] == seq[:200] and wins[1] == seq[200:400]
     assert wins[-1] == seq[300:] and wins[-2] == seq[100:300]
-    tiny = memory.window_sequences("ACGUA", "ends", n_windows=3, window=200, n_5prime=1)
+    tiny = embed.window_sequences("ACGUA", "ends", n_windows=3, window=200, n_5prime=1)
     assert tiny == ["ACGUA"] * 3  # shorter than one window: every window is the whole sequence
 
 
 def test_segments_layout_covers_the_sequence_once():
     seq = "ACGU" * 251  # 1,004 nt
-    wins = memory.window_sequences(seq, "segments", n_windows=8)
+    wins = embed.window_sequences(seq, "segments", n_windows=8)
     assert "".join(wins) == seq and len(wins) == 8
     assert max(map(len, wins)) - min(map(len, wins)) <= 1
 
@@ -33,12 +33,12 @@ def test_segments_layout_covers_the_sequence_once():
 @pytest.mark.parametrize("kwargs", [dict(layout="middle"), dict(n_windows=0), dict(n_5prime=9), dict(window=0)])
 def test_bad_window_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
-        memory.window_sequences("ACGU", **{"layout": "ends", "n_windows": 8, "window": 10, **kwargs})
+        embed.window_sequences("ACGU", **{"layout": "ends", "n_windows": 8, "window": 10, **kwargs})
 
 
 def test_windowed_embedder_blocks_are_the_windows_spectra(tmp_path):
     base = embed.KmerEmbedder(1, 2)
-    emb = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=False)
+    emb = embed.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=False)
     seqs = ["AAAAAACCCCCCGGGGGGUUUUUU", "ACGUACGUAC"]
     out = embed_cached(emb, seqs, EmbeddingCache(tmp_path), progress=False)
     assert out.shape == (2, 3 * base.dim) == (2, emb.dim)
@@ -46,8 +46,8 @@ def test_windowed_embedder_blocks_are_the_windows_spectra(tmp_path):
     np.testing.assert_allclose(blocks[0], base.embed(["AAAAAA"])[0])
     np.testing.assert_allclose(blocks[1], base.embed(["GGGGGG"])[0])
     np.testing.assert_allclose(blocks[2], base.embed(["UUUUUU"])[0])
-    assert emb.id != memory.WindowedEmbedder(base, "ends", 3, 6, 2, whole=False).id != base.id
-    with_whole = memory.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=True)
+    assert emb.id != embed.WindowedEmbedder(base, "ends", 3, 6, 2, whole=False).id != base.id
+    with_whole = embed.WindowedEmbedder(base, "ends", n_windows=3, window=6, n_5prime=1, whole=True)
     both = with_whole.embed(seqs)
     assert both.shape == (2, 4 * base.dim) and with_whole.id != emb.id
     np.testing.assert_allclose(both[:, :base.dim], base.embed(seqs))  # the global token comes first
@@ -88,8 +88,8 @@ def test_slices_cut_one_encoding_into_tokens():
         memory.MemoryHead(_Mean(4), "slices", dim=16, n_slices=5)
 
 
-@pytest.mark.parametrize("embedder", [memory.WindowedEmbedder(embed.KmerEmbedder(1, 3), "ends", 6, 250, 2, True),
-                                      memory.WindowedEmbedder(embed.KmerEmbedder(2, 2), "segments", 5, whole=False)])
+@pytest.mark.parametrize("embedder", [embed.WindowedEmbedder(embed.KmerEmbedder(1, 3), "ends", 6, 250, 2, True),
+                                      embed.WindowedEmbedder(embed.KmerEmbedder(2, 2), "segments", 5, whole=False)])
 def test_windowed_embedder_is_rebuilt_from_its_id(embedder):
     again = embed.embedder_from_id(embedder.id)
     assert again.id == embedder.id and again.n_tokens == embedder.n_tokens
@@ -107,6 +107,6 @@ def test_whole_token_is_cut_to_the_base_models_input_limit():
 
     base = Limited(1, 1)
     seq = "AAAACCCCGGGGUUUUUUUU"
-    emb = memory.WindowedEmbedder(base, "ends", n_windows=2, window=4, n_5prime=1, whole=True)
+    emb = embed.WindowedEmbedder(base, "ends", n_windows=2, window=4, n_5prime=1, whole=True)
     assert emb.windows(seq) == [embed.truncate_sequence(seq, "dm3loc", 8), "AAAA", "UUUU"]
     assert emb.embed([seq]).shape == (1, 3 * base.dim)
