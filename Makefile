@@ -44,7 +44,7 @@ check-site: $(STAMP)
 
 # Re-pin: freeze the current .venv into requirements.lock and rewrite environment.yml from it.
 lock: $(STAMP)
-	$(PY) -m rnalib.envfiles freeze requirements.lock environment.yml
+	$(PY) -m rnalib.report.envfiles freeze requirements.lock environment.yml
 
 clean-venv:
 	rm -rf $(VENV)

@@ -19,7 +19,8 @@ from datetime import date
 import numpy as np
 import torch
 
-from rnalib import data, embed, engine
+from rnalib import data
+from rnalib.embedding import embed, engine
 
 BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 FLOP/s (vendor figures)
 

@@ -30,7 +30,7 @@ def isolated_env(tmp_path, monkeypatch):
 def chromium():
     """Browser tests need Chromium (Debian's /usr/bin/chromium, or RNALIB_CHROMIUM); without it they skip, unless
     RNALIB_REQUIRE_BROWSER=1 (CI), where they fail."""
-    from rnalib import sitecheck
+    from rnalib.report import sitecheck
 
     path = sitecheck.find_chromium()
     if path is None:

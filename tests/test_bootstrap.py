@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import metrics
+from rnalib.learning import metrics
 
 
 def width(result, name="auroc"):

@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from rnalib import cache as cache_mod
-from rnalib import data, embed
-from rnalib.cache import EmbeddingCache, embed_cached
+from rnalib import data
+from rnalib.embedding import cache as cache_mod
+from rnalib.embedding import embed
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
 
 class Counting(embed.KmerEmbedder):
@@ -96,7 +97,7 @@ def test_killed_process_resumes(tmp_path):
         import sys, time
         sys.path.insert(0, {str(os.path.dirname(__file__))!r})
         from test_cache import SEQS, Counting
-        from rnalib.cache import EmbeddingCache, embed_cached
+        from rnalib.embedding.cache import EmbeddingCache, embed_cached
         class Slow(Counting):
             def embed(self, seqs):
                 time.sleep(0.2)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnalib import embed
+from rnalib.embedding import embed
 
 TINY = dict(layers=2, embed_dim=32, ffn_embed_dim=64, attention_heads=4)
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnalib import embed, engine
-from rnalib.cache import EmbeddingCache, embed_cached
+from rnalib.embedding import embed, engine
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
 TINY = dict(layers=2, embed_dim=32, ffn_embed_dim=64, attention_heads=4)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import families
+from rnalib.interactions import families
 
 
 def random_rna(rng: random.Random, n: int) -> str:

@@ -1,10 +1,10 @@
-"""Homologues across DM3Loc-style folds (rnalib.families.fold_homologue_share), on a tiny synthetic set."""
+"""Homologues across DM3Loc-style folds (rnalib.interactions.families.fold_homologue_share), on a tiny synthetic set."""
 import random
 
 import pandas as pd
 import pytest
 
-from rnalib import families
+from rnalib.interactions import families
 from test_families import mutate, random_rna  # the same synthetic-sequence helpers
 
 

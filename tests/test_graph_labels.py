@@ -2,7 +2,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from rnalib import data, graph, labels
+from rnalib import data
+from rnalib.interactions import graph
+from rnalib.localization import labels
 
 
 def pairs_frame(edges, negatives=()):

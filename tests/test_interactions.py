@@ -5,9 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import data, embed, interactions, sampling
-from rnalib.cache import EmbeddingCache
-from rnalib.train import TrainConfig
+from rnalib import data
+from rnalib.embedding import embed
+from rnalib.embedding.cache import EmbeddingCache
+from rnalib.interactions import sampling
+from rnalib.interactions import study as interactions
+from rnalib.learning.train import TrainConfig
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""θ clusters of label combinations (rnalib.labels): every candidate definition on small hand-made label sets."""
+"""θ clusters of label combinations (rnalib.localization.labels): every candidate definition on small hand-made label sets."""
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from rnalib import labels
+from rnalib.localization import labels
 from rnalib.data import LOC_CLASSES
 
 A, B, C, D = "110000", "100000", "000001", "111000"  # {N,E}, {N}, {ER}, {N,E,Cy}: J(A,B)=1/2, J(A,D)=2/3, J(B,D)=1/3

@@ -7,9 +7,13 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from rnalib import data, embed, localization, losses, metrics, models, newdata
+from rnalib import data
 from rnalib.data import LOC_CLASSES
-from rnalib.train import LocasConfig
+from rnalib.cli import newdata
+from rnalib.embedding import embed
+from rnalib.learning import losses, metrics, models
+from rnalib.learning.train import LocasConfig
+from rnalib.localization import study as localization
 
 
 def reference_supcon(z, y, theta, temperature):

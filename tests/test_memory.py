@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from rnalib import embed, memory
-from rnalib.cache import EmbeddingCache, embed_cached
+from rnalib.embedding import embed
+from rnalib.localization import memory
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
 
 def test_ends_layout_keeps_both_ends_in_order():

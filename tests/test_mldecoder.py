@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnalib import losses, models
+from rnalib.learning import losses, models
 
 
 class RestatedReference(nn.Module):

@@ -5,10 +5,12 @@ import warnings
 import pandas as pd
 import pytest
 
-from rnalib import data, embed, interactions, newdata
-from rnalib.__main__ import main
-from rnalib.cache import EmbeddingCache
-from rnalib.train import TrainConfig
+from rnalib import data, interactions
+from rnalib.cli import newdata
+from rnalib.embedding import embed
+from rnalib.cli.main import main
+from rnalib.embedding.cache import EmbeddingCache
+from rnalib.learning.train import TrainConfig
 
 
 def write(path, text):

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import tomllib
 
-from rnalib import envfiles
+from rnalib.report import envfiles
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

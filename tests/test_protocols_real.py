@@ -4,7 +4,8 @@ import warnings
 import pandas as pd
 import pytest
 
-from rnalib import data, interactions, sampling
+from rnalib import data, interactions
+from rnalib.interactions import sampling
 
 PROTOCOLS = sampling.PROTOCOLS
 
@@ -136,5 +137,5 @@ def test_c4_leaves_no_close_relative_in_training_c3_does(built):
 
 
 def families_summary(dataset):
-    from rnalib import families
+    from rnalib.interactions import families
     return families.summarize_residual(interactions.residual_similarity(dataset), containment=0.5)

@@ -1,4 +1,4 @@
-"""rnalib.published: the transcribed LOCAS tables equal the numbers parsed from the paper's text."""
+"""rnalib.localization.published: the transcribed LOCAS tables equal the numbers parsed from the paper's text."""
 import math
 import os
 import re
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rnalib import data, published
+from rnalib import data
+from rnalib.localization import published
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_NAME = "004_fa70ff2aaeb9531b.txt"

@@ -4,7 +4,7 @@ import time
 import pandas as pd
 import pytest
 
-from rnalib import results
+from rnalib.report import results
 
 
 def test_write_results_contract(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import sampling
+from rnalib.interactions import sampling
 
 
 def toy_positives(n_x=12, n_y=30, edges_per_x=6, seed=0):

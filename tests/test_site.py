@@ -1,12 +1,12 @@
-"""The report site in a browser (rnalib.sitecheck): a tiny hand-made site with one deliberate defect per page, each
+"""The report site in a browser (rnalib.report.sitecheck): a tiny hand-made site with one deliberate defect per page, each
 reported against its page, clean pages reporting nothing; the pure helpers without a browser. The real rehearsal
 site is checked in tests/test_workflow.py."""
 import base64
 
 import pytest
 
-from rnalib import pages, sitecheck
-from rnalib.__main__ import main
+from rnalib.report import pages, sitecheck
+from rnalib.cli.main import main
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 STDERR = '<div class="jp-RenderedText jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr">'

@@ -4,8 +4,8 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from rnalib import metrics, models
-from rnalib.train import (BalancedBatchSampler, EarlyStopping, TrainConfig, make_scheduler, predict_proba,
+from rnalib.learning import metrics, models
+from rnalib.learning.train import (BalancedBatchSampler, EarlyStopping, TrainConfig, make_scheduler, predict_proba,
                           train_classifier)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rnalib import pages, sitecheck
+from rnalib.report import pages, sitecheck
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {"report": ["config/report.yaml"], "full": ["config/full.yaml"],

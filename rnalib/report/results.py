@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import data
+from rnalib import data
 
 PACKAGES = ("rnalib", "torch", "rna-fm", "numpy", "pandas", "scikit-learn", "networkx", "umap-learn", "matplotlib",
             "seaborn", "papermill", "nbconvert", "pooch", "tqdm")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ENV = "RNALIB_RESULTS_DIR"
 
 

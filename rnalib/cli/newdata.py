@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import embed, interactions
-from .cache import EmbeddingCache, embed_cached
-from .data import DataError, _checked, _read_csv, read_bytes, rna_id
+from rnalib import interactions
+from rnalib.data import DataError, _checked, _read_csv, read_bytes, rna_id
+from rnalib.embedding import embed
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
 
 def read_fasta(path: str | Path) -> pd.DataFrame:
@@ -158,8 +159,8 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
              cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
     """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl or noscl:
     the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``."""
-    from . import localization
-    from .data import LOC_CLASSES
+    from rnalib import localization
+    from rnalib.data import LOC_CLASSES
 
     model_dir = Path(model_dir)
     if not sorted(model_dir.glob("network_fold*.pt")):

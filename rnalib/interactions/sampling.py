@@ -8,7 +8,7 @@ training pair (validation RNAs are not seen). Protocols:
 - ``C2`` — every val/test pair has exactly one seen partner;
 - ``C3`` — val/test pairs have both partners unseen (RNAs are partitioned; pairs across the cut are dropped);
 - ``C4`` — as C3, but whole *families* are partitioned (miRNAs by seed, long RNAs by sequence clusters; see
-  ``rnalib.families``), so no test RNA has a family member in training.
+  ``rnalib.interactions.families``), so no test RNA has a family member in training.
 The same protocol makes test from all pairs (``test_frac``) and then val from the rest (``val_frac``), so
 validation — used for early stopping and the threshold — mirrors test.
 
@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .data import rna_id
+from rnalib.data import rna_id
 
 PROTOCOLS = ("C1", "C1m", "C2", "C3", "C4")
 PROTOCOL_LABELS = {"C1": "C1 random pairs (paper)", "C1m": "C1 size-matched to C3",
@@ -126,7 +126,7 @@ def split_pairs(pos: pd.DataFrame, protocol: str = "C1", test_frac: float = 0.1,
         return _size_matched(pos, test_frac, val_frac, seed)
     if protocol == "C4":
         if families is None:
-            raise ValueError("protocol C4 needs RNA families (rnalib.families.assign_families)")
+            raise ValueError("protocol C4 needs RNA families (rnalib.interactions.families.assign_families)")
         missing = sorted((set(pos["id_x"]) | set(pos["id_y"])) - set(families.index))
         if missing:
             raise ValueError(f"protocol C4: {len(missing)} RNAs have no family, e.g. {missing[0]}")

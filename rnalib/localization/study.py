@@ -20,13 +20,18 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from . import data, embed, memory, metrics, models, results
-from .cache import EmbeddingCache, embed_cached
-from .data import LOC_CLASSES
-from .embed import Embedder, EmbedderChoice, truncate_sequence
+from rnalib import data
+from rnalib.data import LOC_CLASSES
+from rnalib.embedding import embed
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
+from rnalib.embedding.embed import Embedder, EmbedderChoice, truncate_sequence
+from rnalib.learning import metrics, models
+from rnalib.learning.train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
+from rnalib.report import results
+
+from . import memory
 from .labels import combination_names
 from .published import PUBLISHED_LOCAS, PUBLISHED_MCC
-from .train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 
 METHODS = ("scl", "noscl", "label_prior", "logistic_regression")
 LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}

@@ -21,7 +21,7 @@ import math
 
 import pandas as pd
 
-from .data import LOC_CLASSES
+from rnalib.data import LOC_CLASSES
 
 SOURCE = "LOCAS (Abir, Tahmid, Rahman), bioRxiv 2024.09.24.614785"
 CLASSES = ("Nucleus", "Exosome", "Cytosol", "Ribosome", "Membrane", "ER")

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .report import META_KEY
+from .page_header import META_KEY
 from .results import RESULTS_ENV, git_commit, manifest, write_json
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -83,29 +83,68 @@ def notebook_tags(nb) -> dict[str, Any]:
     return found
 
 
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+"""The folder of the ``rnalib`` package."""
+
+
+def module_file(dotted: str, root: Path = PACKAGE_ROOT) -> Path | None:
+    """The file of a module of ``rnalib`` (``rnalib.a.b`` → ``a/b.py`` or ``a/b/__init__.py``), or None when the
+    name is not a module (a function or class imported from one)."""
+    base = root.joinpath(*dotted.split(".")[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def rnalib_imports(code: str, module: str = "", is_package: bool = False) -> set[str]:
+    """The dotted names of ``rnalib`` that ``code`` imports, anywhere in it (inside functions too), relative
+    imports resolved against ``module`` (the importing module's dotted name; '' for a notebook). A name may be a
+    module or something defined in one; ``from rnalib.a import b`` gives both ``rnalib.a`` and ``rnalib.a.b``."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module if is_package else module.rpartition(".")[0]
+                for _ in range(node.level - 1):
+                    package = package.rpartition(".")[0]
+                base = f"{package}.{base}" if base else package
+            found |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return {name for name in found if name.split(".")[0] == "rnalib"}
+
+
+def module_closure(names: set[str], root: Path = PACKAGE_ROOT) -> set[Path]:
+    """The files of the modules ``names`` import when loaded: each module, the ``__init__`` of every package
+    above it, and everything they import from rnalib in turn."""
+    todo, files, done = set(names), set(), set()
+    while todo:
+        name = todo.pop()
+        if name in done:
+            continue
+        done.add(name)
+        parts = name.split(".")
+        todo |= {".".join(parts[:k]) for k in range(1, len(parts))}  # importing a.b.c runs a and a.b first
+        path = module_file(name, root)
+        if path is None or path in files:
+            continue
+        files.add(path)
+        todo |= rnalib_imports(path.read_text(), name, path.name == "__init__.py")
+    return files
+
+
 def notebook_sources(notebook: str | Path) -> list[Path]:
     """The rnalib modules a notebook imports, with everything they import from rnalib in turn (the workflow's
     inputs: editing one of them reruns the pages that use it, and only those)."""
-    import ast
-
     import nbformat
 
-    package = Path(__file__).parent
     code = "\n".join(c.source for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code")
-    todo = {a.name for node in ast.walk(ast.parse(code)) if isinstance(node, ast.ImportFrom)
-            and (node.module or "").split(".")[0] == "rnalib" for a in node.names}
-    todo |= {m.split(".")[1] for m in re.findall(r"\brnalib\.\w+", code)}
-    seen: set[str] = {"__init__"}
-    while todo:
-        name = todo.pop()
-        path = package / f"{name}.py"
-        if name in seen or not path.is_file():
-            continue
-        seen.add(name)
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                todo |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-    return sorted(package / f"{name}.py" for name in seen)
+    names = rnalib_imports(code) | set(re.findall(r"\brnalib(?:\.\w+)+", code)) | {"rnalib"}
+    return sorted(module_closure(names))
 
 
 NAV = (("00_summary.html", "Summary"), ("03_interactions_compare.html", "Study A"),
@@ -281,7 +320,7 @@ def write_index(records: list[RunRecord], out_dir: str | Path, title: str = "rna
     ``index.html`` (opens the summary page when there is one, else the run log) and ``manifest.json`` (the
     records; ``pages_wall_s``, their sum; ``span_s``, from the first page's start to the last page's end, which
     after an incremental rerun spans the earlier run too)."""
-    from .report import data_line
+    from .page_header import data_line
 
     out_dir = Path(out_dir)
     rows = []

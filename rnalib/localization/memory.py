@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import slice_tokens
+from rnalib.learning.models import slice_tokens
 
 MEMORIES = ("single", "slices", "windows")
 

@@ -18,7 +18,8 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .data import cache_dir, normalize_sequence, rna_id
+from rnalib.data import cache_dir, normalize_sequence, rna_id
+
 from .embed import Embedder
 
 _MAGIC = b"RNALIBE1"

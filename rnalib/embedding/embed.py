@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .data import normalize_sequence, sha256_file
+from rnalib.data import normalize_sequence, sha256_file
 
 WEIGHTS_ENV = "RNALIB_RNAFM_WEIGHTS"
 

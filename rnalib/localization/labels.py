@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .data import LOC_CLASSES
+from rnalib.data import LOC_CLASSES
 
 
 def class_counts(records: pd.DataFrame, classes: tuple[str, ...] = LOC_CLASSES) -> pd.Series:
@@ -111,7 +111,7 @@ def jaccard(combos: np.ndarray) -> np.ndarray:
     """Pairwise Jaccard index of 0/1 rows (LOCAS Algorithm 1: Σmin/Σmax); two empty sets count as 1."""
     import torch
 
-    from .losses import jaccard_matrix  # the contrastive loss's own definition, in float64
+    from rnalib.learning.losses import jaccard_matrix  # the contrastive loss's own definition, in float64
 
     return jaccard_matrix(torch.as_tensor(np.asarray(combos), dtype=torch.float64)).numpy()
 

@@ -17,10 +17,15 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from . import data, embed, families, metrics, models, results, sampling
-from .cache import EmbeddingCache, embed_cached
-from .embed import Embedder, EmbedderChoice
-from .train import TrainConfig, penultimate, predict_proba, train_classifier
+from rnalib import data
+from rnalib.embedding import embed
+from rnalib.embedding.cache import EmbeddingCache, embed_cached
+from rnalib.embedding.embed import Embedder, EmbedderChoice
+from rnalib.learning import metrics, models
+from rnalib.learning.train import TrainConfig, penultimate, predict_proba, train_classifier
+from rnalib.report import results
+
+from . import families, sampling
 
 BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
 _SPLIT = ["tag", "protocol", "weighting", "split_seed"]  # what identifies one split of one study
@@ -122,7 +127,7 @@ def make_dataset(pairs: pd.DataFrame, params: dict, threads: int = 1) -> tuple[p
 
 
 def residual_similarity(dataset: pd.DataFrame, threads: int = 1) -> pd.DataFrame:
-    """Each test RNA unseen in training and its closest relative among the training RNAs (``rnalib.families``)."""
+    """Each test RNA unseen in training and its closest relative among the training RNAs (``rnalib.interactions.families``)."""
     orig = sampling.original_pairs(dataset)
     train = orig[(orig["role"] == "train") & (orig["label"] == 1)]
     test = orig[(orig["role"] == "test") & (orig["label"] == 1)]

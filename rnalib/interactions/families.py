@@ -30,7 +30,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from .data import cache_dir, normalize_sequence
+from rnalib.data import cache_dir, normalize_sequence
 
 SEED_START, SEED_END = 1, 8
 """Seed = ``seq[1:8]``: nucleotides 2-8 (1-based)."""

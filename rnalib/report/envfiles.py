@@ -1,5 +1,5 @@
 """The pinned environment: ``requirements.lock`` (pip) and ``environment.yml`` (conda) must name the same
-versions. ``python -m rnalib.envfiles freeze LOCK YML`` rewrites both from the running environment."""
+versions. ``python -m rnalib.report.envfiles freeze LOCK YML`` rewrites both from the running environment."""
 from __future__ import annotations
 
 import re
@@ -70,5 +70,5 @@ def freeze(lock: Path, env_yml: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] != "freeze":
-        sys.exit("usage: python -m rnalib.envfiles freeze requirements.lock environment.yml")
+        sys.exit("usage: python -m rnalib.report.envfiles freeze requirements.lock environment.yml")
     freeze(Path(sys.argv[2]), Path(sys.argv[3]))

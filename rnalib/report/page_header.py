@@ -1,5 +1,5 @@
 """Inside the notebooks: the provenance header every report page starts with (``header``). It tags the page
-with the embedder used, which ``rnalib.pages`` carries into the site's index."""
+with the embedder used, which ``rnalib.report.pages`` carries into the site's index."""
 from __future__ import annotations
 
 import html
@@ -7,7 +7,8 @@ import json
 import os
 from typing import Any
 
-from . import data
+from rnalib import data
+
 from .results import git_commit
 
 META_KEY = "rnalib"

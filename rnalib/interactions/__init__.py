@@ -1,0 +1,18 @@
+"""Study A: RNA–RNA interactions (Debbia 2025; notebooks 01–04).
+
+- ``study``: the study end to end (features, datasets, one run of the network and the baselines, saved runs,
+  tables over split seeds); its functions are exposed here, so a notebook reads ``interactions.run_interactions``.
+- ``sampling``: split protocols C1–C4, negatives, augmentation.
+- ``families``: miRNA seed families, MMseqs2 clusters of long RNAs, residual similarity (also used by study B's
+  fold homology).
+- ``graph``: the interaction graph and its statistics.
+"""
+from .study import (BASELINES, InteractionRun, config_table, family_degree_scores, latent, load_model,
+                    load_results, make_dataset, metrics_frame, over_splits, pair_features, paired_differences,
+                    probabilities, protocol_sentences, rebuild_dataset, residual_similarity, rna_families,
+                    run_interactions, save_run, split_counts, variant_name, warm_cache)
+
+__all__ = ["BASELINES", "InteractionRun", "config_table", "family_degree_scores", "latent", "load_model",
+           "load_results", "make_dataset", "metrics_frame", "over_splits", "pair_features", "paired_differences",
+           "probabilities", "protocol_sentences", "rebuild_dataset", "residual_similarity", "rna_families",
+           "run_interactions", "save_run", "split_counts", "variant_name", "warm_cache"]
