@@ -9,12 +9,16 @@ The sha256 of the (uncompressed) content is verified either way.
 """
 from __future__ import annotations
 
+import bz2
+import difflib
 import gzip
 import hashlib
 import io
+import lzma
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +34,8 @@ LOC_CLASSES = ("Nucleus", "Exosome", "Cytosol", "Ribosome", "Membrane", "ER")
 LABEL7_ORDER = ("Nucleus", "Exosome", "Cytosol", "Cytoplasm", "Ribosome", "Membrane", "ER")
 SEED_COLUMNS = ("RNA_sequence_x", "RNA_sequence_y", "Category_x", "Category_y")
 VALID_LETTERS = frozenset("ACGUN")
+AMBIGUITY_LETTERS = frozenset("RYKMSWBDHV")
+"""IUPAC ambiguity codes (T is read as U); ``ambiguous_to_n`` options write them as N."""
 
 
 class DataError(ValueError):
@@ -133,15 +139,118 @@ def cache_dir() -> Path:
     return Path(pooch.os_cache("rnalib"))
 
 
+_COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.decompress), b"BZh": ("bz2", bz2.decompress),
+               b"\xfd7zXZ\x00": ("xz", lzma.decompress)}
+"""Compressions databases ship, by magic bytes: name and decompressor (a ``.zip`` of one file is read too)."""
+_NOT_TEXT = {b"7z\xbc\xaf\x27\x1c": "a 7z archive", b"Rar!": "a RAR archive", b"(\xb5/\xfd": "a zstd stream",
+             b"PAR1": "a Parquet file", b"\xd0\xcf\x11\xe0": "an old Excel/Office file", b"%PDF": "a PDF",
+             b"\x89HDF": "an HDF5 file", b"BAM\x01": "a BAM file", b"\x93NUMPY": "a NumPy array"}
+"""Formats that are not text, named in the error when given where a text file is expected."""
+
+
+def _unzip(raw: bytes, path: Path) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if any(n.startswith("xl/") for n in names):
+            raise DataError(f"{path}: an Excel workbook (.xlsx), not a text file (save it as CSV)")
+        if len(names) != 1:
+            raise DataError(f"{path}: a zip archive of {len(names)} files (expected exactly one)")
+        return archive.read(names[0])
+
+
 def read_bytes(path: Path) -> bytes:
-    """Content of a plain or gzip file (decompressed)."""
+    """Content of a plain, gzip, bz2, xz or single-file zip file (decompressed, nested layers too); other
+    archives and binary formats are a ``DataError`` naming what the file is."""
     raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+    for _ in range(3):
+        kind = next(((name, fn) for magic, (name, fn) in _COMPRESSED.items() if raw.startswith(magic)), None)
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
+            if kind:
+                raw = kind[1](raw)
+            elif raw.startswith(b"PK\x03\x04"):
+                raw = _unzip(raw, Path(path))
+            else:
+                break
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+            name = kind[0] if kind else "zip"
+            raise DataError(f"{path}: corrupt {name} stream ({exc})") from None
+    what = next((name for magic, name in _NOT_TEXT.items() if raw.startswith(magic)), None)
+    if what is None and raw[257:262] == b"ustar":
+        what = "a tar archive"
+    if what:
+        raise DataError(f"{path}: {what}, not a text file")
     return raw
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """The one decoding step of every text reader: bytes (already decompressed) to ``str`` with ``\\n`` line
+    ends. A UTF-8 or UTF-16 byte-order mark is honoured and dropped; CRLF and CR-only line ends become LF;
+    bytes that are not UTF-8 are read as Latin-1 (every byte kept, so no id changes), with one ``DataWarning``
+    naming the file. NUL bytes (binary data) are a ``DataError``."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{source}: broken UTF-16 text ({exc.reason} at byte {exc.start})") from None
+    elif b"\x00" in raw:
+        raise DataError(f"{source}: binary data (a NUL byte at byte {raw.find(0)}), not a text file")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            warnings.warn(f"{source}: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); read as Latin-1",
+                          DataWarning, stacklevel=2)
+            text = raw.decode("latin-1")
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: Path) -> str:
+    """``read_bytes`` then ``decode_text``: a user's text file as ``str`` (see both for what is accepted)."""
+    return decode_text(read_bytes(Path(path)), str(path))
+
+
+_NOT_FASTA_HINT = "expected FASTA: '>' header lines, each followed by sequence lines"
+
+
+def text_kind(text: str) -> str | None:
+    """What a text that is not FASTA looks like (FASTQ, a CSV/TSV table, an alignment, GFF), or None."""
+    lines = [line for line in text.split("\n", 40)[:40] if line.strip()]
+    if not lines:
+        return None
+    first = lines[0]
+    if first.startswith("@") and len(lines) >= 3 and lines[2].startswith("+"):
+        return "a FASTQ file"
+    if first.startswith("# STOCKHOLM"):
+        return "a Stockholm alignment"
+    if first.startswith("CLUSTAL"):
+        return "a Clustal alignment"
+    if first.startswith("##gff") or first.count("\t") >= 8:
+        return "a GFF/GTF annotation"
+    if "," in first or "\t" in first:
+        table = "TSV" if "\t" in first else "CSV"
+        return f"a table ({table}) with columns {first.strip()[:60]!r}"
+    return None
+
+
+def fasta_blocks(text: str, source: str) -> list[tuple[str, int, str]]:
+    """FASTA records of a decoded text: (header without '>', line number, joined sequence lines), in order.
+    Blank lines are skipped; a file of another kind (``text_kind``) or text before the first header is a
+    ``DataError`` naming it."""
+    records: list[tuple[str, int, list[str]]] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        if line.startswith(">"):
+            records.append((line[1:].rstrip("\r"), lineno, []))
+        elif not records:
+            kind = text_kind(text)
+            if kind:
+                raise DataError(f"{source}: {kind}, not FASTA ({_NOT_FASTA_HINT})")
+            raise DataError(f"{source}:{lineno}: sequence line before any FASTA header")
+        else:
+            records[-1][2].append(line.strip())
+    return [(header, lineno, "".join(parts)) for header, lineno, parts in records]
 
 
 @lru_cache(maxsize=64)
@@ -227,8 +336,16 @@ def sequence_problem(seq: str) -> str | None:
         return "empty sequence"
     bad = set(seq) - VALID_LETTERS
     if bad:
-        return f"letters outside ACGUTN: {''.join(sorted(bad))}"
+        hint = " (IUPAC ambiguity codes: the ambiguous_to_n option maps them to N)" if bad & AMBIGUITY_LETTERS else ""
+        return f"letters outside ACGUTN: {''.join(sorted(bad))}{hint}"
     return None
+
+
+def mask_ambiguity(seq: str) -> tuple[str, int]:
+    """A normalised sequence with its IUPAC ambiguity letters (R Y K M S W B D H V) written as N, and how
+    many letters were replaced."""
+    replaced = sum(seq.count(c) for c in AMBIGUITY_LETTERS)
+    return (seq.translate({ord(c): "N" for c in AMBIGUITY_LETTERS}) if replaced else seq), replaced
 
 
 def rna_id(seq: str) -> str:
@@ -236,12 +353,20 @@ def rna_id(seq: str) -> str:
     return "rna_" + hashlib.sha256(normalize_sequence(seq).encode()).hexdigest()[:20]
 
 
-def _checked(seq: str, where: str) -> str:
-    norm = normalize_sequence(seq)
+def _checked(seq: str, where: str, ambiguous_to_n: bool = False) -> str:
+    return checked_sequence(seq, where, ambiguous_to_n)[0]
+
+
+def checked_sequence(seq: str, where: str, ambiguous_to_n: bool = False) -> tuple[str, int]:
+    """The normalised sequence and the number of ambiguity letters written as N (0 unless ``ambiguous_to_n``);
+    an invalid sequence is a ``DataError`` starting with ``where``."""
+    norm, replaced = normalize_sequence(seq), 0
+    if ambiguous_to_n:
+        norm, replaced = mask_ambiguity(norm)
     problem = sequence_problem(norm)
     if problem:
         raise DataError(f"{where}: {problem}")
-    return norm
+    return norm, replaced
 
 
 # --------------------------------------------------------------------------- DM3Loc (study B)
@@ -249,7 +374,7 @@ def _checked(seq: str, where: str) -> str:
 _HEADER = re.compile(r"^>(?P<label>[^,]*),ACCNUM:(?P<acc>[^,]+),Gene_ID:(?P<gene_id>[^,]*),Gene_Name:(?P<gene>.*)$")
 
 
-def _parse_header(line: str, source: str, lineno: int, width: int) -> dict[str, str]:
+def _parse_header(line: str, source: str, lineno: int, width: int | tuple[int, ...]) -> dict[str, str]:
     match = _HEADER.match(line.rstrip("\r\n"))
     if not match:
         raise DataError(
@@ -257,52 +382,60 @@ def _parse_header(line: str, source: str, lineno: int, width: int) -> dict[str, 
             "(expected >LABEL,ACCNUM:...,Gene_ID:...,Gene_Name:...)"
         )
     rec = match.groupdict()
-    if len(rec["label"]) != width or set(rec["label"]) - {"0", "1"}:
-        raise DataError(
-            f"{source}:{lineno}: record {rec['acc']}: label field {rec['label']!r} is not {width} binary digits"
-        )
+    widths = (width,) if isinstance(width, int) else width
+    if len(rec["label"]) not in widths or set(rec["label"]) - {"0", "1"}:
+        raise DataError(f"{source}:{lineno}: record {rec['acc']}: label field {rec['label']!r} is not "
+                        f"{' or '.join(map(str, widths))} binary digits")
     return rec
 
 
-def parse_dm3loc_fasta(text: str, source: str = "<fasta>") -> pd.DataFrame:
-    """Parse DM3Loc's multi-label FASTA (``>LABEL7,ACCNUM:..,Gene_ID:..,Gene_Name:..`` + sequence lines)."""
+def parse_dm3loc_fasta(text: str, source: str = "<fasta>", ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """Parse DM3Loc's multi-label FASTA: ``>LABEL,ACCNUM:..,Gene_ID:..,Gene_Name:..`` + sequence lines, LABEL
+    being 7 digits (Nucleus, Exosome, Cytosol, Cytoplasm, Ribosome, Membrane, ER: the bundled file) or 6 digits
+    (Cytosol∪Cytoplasm merged: the format of DM3Loc's README and fold lists; ``label7`` is then None).
+    One row per record: id, accession, gene_id, gene, sequence, length, label7, the six classes (0/1); with
+    ``ambiguous_to_n`` also ``ambiguous_replaced`` (letters written as N per record)."""
     records: list[dict] = []
-    current: dict | None = None
-    for lineno, line in enumerate(io.StringIO(text), start=1):
-        if not line.strip():
-            continue
-        if line.startswith(">"):
-            current = _parse_header(line, source, lineno, width=7)
-            current.update(line=lineno, parts=[])
-            records.append(current)
-        elif current is None:
-            raise DataError(f"{source}:{lineno}: sequence line before any FASTA header")
-        else:
-            current["parts"].append(line.strip())
+    for header, lineno, seq in fasta_blocks(text, source):
+        rec = _parse_header(">" + header, source, lineno, width=(7, 6))
+        if records and len(rec["label"]) != len(records[0]["label"]):
+            raise DataError(f"{source}:{lineno}: record {rec['acc']}: a {len(rec['label'])}-digit label among "
+                            f"{len(records[0]['label'])}-digit ones")
+        records.append({**rec, "line": lineno, "seq": seq})
     if not records:
         raise DataError(f"{source}: no FASTA records found")
     rows = []
     for rec in records:
-        seq = _checked("".join(rec["parts"]), f"{source}:{rec['line']}: record {rec['acc']}")
-        l7 = [int(c) for c in rec["label"]]
-        labels = dict(zip(LABEL7_ORDER, l7))
-        labels["Cytosol"] = labels["Cytosol"] | labels.pop("Cytoplasm")
+        seq, replaced = checked_sequence(rec["seq"], f"{source}:{rec['line']}: record {rec['acc']}", ambiguous_to_n)
+        labels = _dm3loc_labels(rec["label"])
         rows.append({"id": rna_id(seq), "accession": rec["acc"], "gene_id": rec["gene_id"], "gene": rec["gene"],
-                     "sequence": seq, "length": len(seq), "label7": rec["label"], **labels})
+                     "sequence": seq, "length": len(seq), "label7": rec["label"] if len(rec["label"]) == 7 else None,
+                     **labels, "ambiguous_replaced": replaced})
     frame = pd.DataFrame(rows, columns=["id", "accession", "gene_id", "gene", "sequence", "length", "label7",
-                                        *LOC_CLASSES])
+                                        *LOC_CLASSES, *(["ambiguous_replaced"] if ambiguous_to_n else [])])
     _report_duplicates(frame, ["accession"], source, "accession")
     _report_duplicates(frame, ["id"], source, "sequence")
     return frame
 
 
-def load_dm3loc(path: str | Path | None = None) -> pd.DataFrame:
-    """DM3Loc's non-redundant mRNA set: one row per record, the six paper labels (0/1) and the raw 7-digit label."""
+def _dm3loc_labels(label: str) -> dict[str, int]:
+    """The six paper classes (0/1) of a 7-digit label (Cytosol = Cytosol OR Cytoplasm) or a 6-digit one."""
+    digits = [int(c) for c in label]
+    if len(digits) == 6:
+        return dict(zip(LOC_CLASSES, digits))
+    labels = dict(zip(LABEL7_ORDER, digits))
+    labels["Cytosol"] = labels["Cytosol"] | labels.pop("Cytoplasm")
+    return labels
+
+
+def load_dm3loc(path: str | Path | None = None, ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """DM3Loc's non-redundant mRNA set (or a file in its format, plain or compressed): one row per record, the
+    six paper labels (0/1) and the raw 7-digit label (see ``parse_dm3loc_fasta``)."""
     if path is None:
         src, content = resolve(f"{_DM3LOC}/modified_multilabel_seq_nonredundent.fasta")
     else:
         src, content = Path(path), read_bytes(Path(path))
-    return parse_dm3loc_fasta(content.decode(), str(src))
+    return parse_dm3loc_fasta(decode_text(content, str(src)), str(src), ambiguous_to_n)
 
 
 def parse_fold_list(text: str, source: str) -> pd.DataFrame:
@@ -327,7 +460,7 @@ def load_dm3loc_folds(folder: str | Path | None = None, n_folds: int = 5) -> pd.
             else:
                 src = Path(folder) / f"{stem}{fold}.txt"
                 content = read_bytes(src)
-            listed = parse_fold_list(content.decode(), str(src))
+            listed = parse_fold_list(decode_text(content, str(src)), str(src))
             labels.append(listed)
             pieces.append(pd.Series(role, index=listed["accession"]))
         column = pd.concat(pieces)
@@ -364,11 +497,18 @@ def check_folds_match(records: pd.DataFrame, folds: pd.DataFrame) -> None:
 
 
 def _read_csv(content: bytes, source: str, required: tuple[str, ...]) -> pd.DataFrame:
-    if not content.strip():
+    """A CSV (or, by its header line, TSV) table of strings, decoded by ``decode_text``; an empty file, a FASTA
+    file, an unreadable table or missing ``required`` columns are a ``DataError``."""
+    text = decode_text(content, source)
+    if not text.strip():
         raise DataError(f"{source}: empty file (expected a CSV with a header: {', '.join(required)})")
+    if text.lstrip().startswith(">"):
+        raise DataError(f"{source}: a FASTA file, not a CSV table (expected a header: {', '.join(required)})")
+    header = text.lstrip().split("\n", 1)[0]
+    sep = "\t" if "\t" in header and "," not in header else ","
     try:
-        frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{source}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -391,13 +531,17 @@ def _report_duplicates(frame: pd.DataFrame, cols: list[str], source: str, what: 
     frame.attrs.setdefault("duplicates", {})[what] = n
 
 
-def _finish_pairs(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def _finish_pairs(frame: pd.DataFrame, source: str, ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Normalise and validate both sequences, add ids, lengths and label; report duplicated pairs."""
     for side in ("x", "y"):
         col = f"RNA_sequence_{side}"
-        frame[col] = [_checked(s, f"{source}: row {i + 2}: {col}") for i, s in enumerate(frame[col])]
+        checked = [checked_sequence(s, f"{source}: row {i + 2}: {col}", ambiguous_to_n)
+                   for i, s in enumerate(frame[col])]
+        frame[col] = [seq for seq, _ in checked]
         frame[f"id_{side}"] = [rna_id(s) for s in frame[col]]
         frame[f"length_{side}"] = frame[col].str.len()
+        if ambiguous_to_n:
+            frame[f"ambiguous_replaced_{side}"] = [n for _, n in checked]
     if "label" in frame.columns:
         bad = ~frame["label"].astype(str).isin({"0", "1", "0.0", "1.0"})
         if bad.any():
@@ -412,17 +556,37 @@ def _finish_pairs(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def load_pairs_csv(path: str | Path) -> pd.DataFrame:
-    """A user's interaction CSV in the seed's schema (``RNA_sequence_x, RNA_sequence_y, Category_x,
-    Category_y``; optional ``label`` — absent means every row is an interacting pair)."""
+LABEL_NAMES = frozenset({"label", "labels", "y", "interaction", "interactions", "interacts", "interacting",
+                         "isinteracting", "class", "target"})
+"""Column names (compared lower case, letters only) read as a pair table's 0/1 label."""
+
+
+def label_column(columns: list[str], source: str) -> str | None:
+    """The one column of a pair table that looks like a label (``Label``, ``LABEL``, ``y``, ``interaction``...),
+    or None (with a ``DataWarning`` that every row is read as a positive); two such columns are a ``DataError``."""
+    found = [c for c in columns if re.sub(r"[^a-z]", "", str(c).lower()) in LABEL_NAMES]
+    if len(found) > 1:
+        raise DataError(f"{source}: {len(found)} label-like columns ({', '.join(found)}); keep one, named label")
+    if not found:
+        warnings.warn(f"{source}: no label column (label, Label, y, interaction...); every row is treated as an "
+                      "interacting pair (label 1)", DataWarning, stacklevel=3)
+    return found[0] if found else None
+
+
+def load_pairs_csv(path: str | Path, ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """A user's interaction table (CSV or TSV, plain or compressed) in the seed's schema (``RNA_sequence_x,
+    RNA_sequence_y, Category_x, Category_y``) with an optional 0/1 label column under any name ``label_column``
+    recognises (absent: every row is an interacting pair, with a warning). With ``ambiguous_to_n``, IUPAC
+    ambiguity letters become N, counted in ``ambiguous_replaced_x`` / ``_y``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     frame = _read_csv(read_bytes(path), str(path), SEED_COLUMNS)
-    keep = [*SEED_COLUMNS, *(c for c in ("Category_Couple", "label") if c in frame.columns)]
-    frame = frame[keep].copy()
+    label = label_column([c for c in frame.columns if c not in SEED_COLUMNS], str(path))
+    keep = [*SEED_COLUMNS, *(c for c in ("Category_Couple", label) if c in frame.columns)]
+    frame = frame[keep].rename(columns={label: "label"}) if label else frame[keep].copy()
     frame.insert(4, "source_split", "all")
-    return _finish_pairs(frame, str(path))
+    return _finish_pairs(frame, str(path), ambiguous_to_n)
 
 
 def load_ncrnainter() -> pd.DataFrame:
@@ -452,9 +616,10 @@ def load_ncrnainter() -> pd.DataFrame:
     return _finish_pairs(pd.concat(frames, ignore_index=True), f"{_NCRNAINTER} pairs")
 
 
-def load_interactions(path: str | Path | None = None) -> pd.DataFrame:
-    """Interaction pairs in the seed's schema: a user's CSV when ``path`` is given, else the bundled ncRNAInter set."""
-    return load_pairs_csv(path) if path else load_ncrnainter()
+def load_interactions(path: str | Path | None = None, ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """Interaction pairs in the seed's schema: a user's CSV when ``path`` is given (see ``load_pairs_csv``), else
+    the bundled ncRNAInter set."""
+    return load_pairs_csv(path, ambiguous_to_n) if path else load_ncrnainter()
 
 
 def length_filter(pairs: pd.DataFrame, max_len: int = 1022) -> pd.DataFrame:

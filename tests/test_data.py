@@ -49,8 +49,10 @@ def test_parse_fasta_labels_and_sequences():
 
 @pytest.mark.parametrize("text, parts", [
     (">0100000 NM_1 A\nACGU\n", ["f.fa:1", "malformed FASTA header"]),
-    (">010000,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n", ["f.fa:1", "NM_1", "label field '010000'", "7 binary"]),
-    (">0100002,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n", ["NM_1", "not 7 binary digits"]),
+    (">01000,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n", ["f.fa:1", "NM_1", "label field '01000'", "7 or 6 binary"]),
+    (">0100002,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n", ["NM_1", "not 7 or 6 binary digits"]),
+    (">0100000,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n>010000,ACCNUM:NM_2,Gene_ID:2,Gene_Name:B\nACGU\n",
+     ["f.fa:3", "record NM_2", "a 6-digit label among 7-digit ones"]),
     (">0100000,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\nACGU\n>0100000,ACCNUM:NM_2,Gene_ID:2,Gene_Name:B\nACXZ\n",
      ["f.fa:3", "record NM_2", "letters outside ACGUTN: XZ"]),
     (">0100000,ACCNUM:NM_1,Gene_ID:1,Gene_Name:A\n>0100000,ACCNUM:NM_2,Gene_ID:2,Gene_Name:B\nAC\n",
