@@ -122,7 +122,7 @@ def test_select_embedder(monkeypatch, tiny_checkpoint, tmp_path):
     choice = embed.select_embedder("auto")
     assert isinstance(choice.embedder, embed.KmerEmbedder) and choice.fallback
     assert "FALLBACK" in choice.reason and embed.WEIGHTS_ENV in choice.reason
-    assert choice.as_dict()["used"] == "kmer-k1-5-freq-v1"
+    assert choice.as_dict()["used"] == "kmer-k1-4-freq-v1"  # embed.KMER_K, the one default
     missing = embed.select_embedder("auto", weights=tmp_path / "missing.pth")
     assert missing.fallback and "not found" in missing.reason
     assert not embed.select_embedder("kmer").fallback

@@ -23,6 +23,8 @@ import numpy as np
 from rnalib.data import normalize_sequence, sha256_file
 
 WEIGHTS_ENV = "RNALIB_RNAFM_WEIGHTS"
+KMER_K = (1, 4)
+"""The k-mer embedder's default k range (k = 1..4, 340-d): the command line's and the notebooks' setting."""
 
 
 class Embedder(ABC):
@@ -65,6 +67,13 @@ def kmer_spectrum(seq: str, k: int) -> np.ndarray:
     return (counts / total if total else counts).astype(np.float32)
 
 
+def informative_windows(seq: str, k: int) -> int:
+    """How many length-k windows of ``seq`` hold only A, C, G, U (the windows ``kmer_spectrum`` counts); 0 for
+    an all-N sequence or one shorter than k."""
+    bad = np.concatenate([[0], np.cumsum(_CODES[np.frombuffer(normalize_sequence(seq).encode(), np.uint8)] < 0)])
+    return int(((bad[k:] - bad[:-k]) == 0).sum()) if len(bad) > k else 0
+
+
 def kmer_names(k: int) -> list[str]:
     """Column names of ``kmer_spectrum(·, k)`` in order (A, C, G, U lexicographic)."""
     return ["".join(p) for p in product("ACGU", repeat=k)]
@@ -73,7 +82,7 @@ def kmer_names(k: int) -> list[str]:
 class KmerEmbedder(Embedder):
     """Concatenated normalised k-mer spectra for k = k_min..k_max."""
 
-    def __init__(self, k_min: int = 1, k_max: int = 5):
+    def __init__(self, k_min: int = KMER_K[0], k_max: int = KMER_K[1]):
         if not 1 <= k_min <= k_max <= 8:
             raise ValueError(f"k-mer sizes must satisfy 1 <= k_min <= k_max <= 8, got {k_min}..{k_max}")
         self.ks = tuple(range(k_min, k_max + 1))
@@ -424,7 +433,7 @@ class EmbedderChoice:
                 "reason": self.reason}
 
 
-def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_k: tuple[int, int] = (1, 5),
+def select_embedder(name: str = "auto", weights: str | Path | None = None, kmer_k: tuple[int, int] = KMER_K,
                     device: str | None = None, pooling: str = "cls") -> EmbedderChoice:
     """Build the embedder ``name`` (auto / kmer / rnafm / rinalmo); ``auto`` uses RNA-FM only when weights are
     found, else the k-mer spectrum (a reported fallback)."""
