@@ -40,8 +40,9 @@ def test_embed_writes_one_row_per_record_and_resumes_from_the_cache(tmp_path, ca
     frame = newdata.embed_fasta(fasta, tmp_path / "out.parquet", cache=cache, progress=False)
     saved = pd.read_parquet(tmp_path / "out.parquet")
     assert list(saved["id"]) == ["m1", "l1", "m2"] and (saved["embedder"] == "kmer-k1-4-freq-v1").all()
-    assert saved.shape[1] == 2 + 4 + 16 + 64 + 256 and saved.equals(frame)
-    assert (saved.iloc[0, 2:] == saved.iloc[2, 2:]).all()  # the same sequence, the same vector
+    assert saved.shape[1] == 4 + 4 + 16 + 64 + 256 and saved.equals(frame)
+    assert list(saved["informative_kmers"]) == [19, 7, 19] and list(saved["ambiguous_replaced"]) == [0, 0, 0]
+    assert (saved.iloc[0, 4:] == saved.iloc[2, 4:]).all()  # the same sequence, the same vector
     assert len(list((tmp_path / "cache").rglob("*.npy"))) == 2  # two distinct sequences stored as computed
     assert main(["embed", str(fasta), "-o", str(tmp_path / "again.parquet"), "--cache", str(tmp_path / "cache")]) == 0
     assert pd.read_parquet(tmp_path / "again.parquet").equals(saved)

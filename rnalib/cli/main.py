@@ -5,7 +5,8 @@
 - ``python -m rnalib index --out DIR RECORD ...``: the site's index and manifest from the pages' records.
 - ``python -m rnalib warm-cache {interactions,localization} --params F ... -o DONE.json``: embed a study's
   sequences once, before any training job reads them.
-- ``python -m rnalib embed IN.fasta -o OUT.parquet``: embeddings of new RNAs (one row per record).
+- ``python -m rnalib embed IN.fasta -o OUT.parquet``: embeddings of new RNAs (one row per record; the output's
+  suffix names its format: .parquet, .csv, .tsv, .csv.gz, .tsv.gz).
 - ``python -m rnalib predict-pairs PAIRS.csv --model RUN -o SCORES.csv``: candidate pairs scored by a saved
   study-A network, ranked, with its threshold.
 - ``python -m rnalib localize IN.fasta --model RUN -o OUT.csv``: per-class probabilities and calls for new
@@ -76,7 +77,8 @@ def _cache(args):
 def _embed(args) -> int:
     from .newdata import embed_fasta
 
-    frame = embed_fasta(args.fasta, args.output, args.embedder, args.weights, args.kmer_k_max, _cache(args))
+    frame = embed_fasta(args.fasta, args.output, args.embedder, args.weights, args.kmer_k_max, _cache(args),
+                        ambiguous_to_n=args.ambiguous_to_n)
     print(f"{len(frame)} records -> {args.output} [{frame['embedder'].iloc[0]}]")
     return 0
 
@@ -85,7 +87,7 @@ def _predict_pairs(args) -> int:
     from .newdata import predict_pairs
 
     scores = predict_pairs(args.pairs, args.model, args.output, args.fasta, args.embedder, args.weights,
-                           args.kmer_k_max, _cache(args))
+                           args.kmer_k_max, _cache(args), ambiguous_to_n=args.ambiguous_to_n)
     print(f"{len(scores)} pairs scored, {int(scores['interacts'].sum())} at or above the model's threshold "
           f"{scores['threshold'].iloc[0]:.3f} -> {args.output}")
     return 0
@@ -94,7 +96,8 @@ def _predict_pairs(args) -> int:
 def _localize(args) -> int:
     from .newdata import localize
 
-    out = localize(args.fasta, args.model, args.output, args.weights, _cache(args))
+    out = localize(args.fasta, args.model, args.output, args.weights, _cache(args),
+                   ambiguous_to_n=args.ambiguous_to_n)
     print(f"{len(out)} mRNAs localized -> {args.output}")
     return 0
 
@@ -126,6 +129,7 @@ def _tiny_weights(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from rnalib.data import DataError
+    from rnalib.embedding.embed import KMER_K
     from rnalib.report.pages import ReportError, render_html
     from rnalib.report.sitecheck import SiteCheckError
 
@@ -158,12 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     warm.add_argument("--shards", type=int, default=1)
     warm.add_argument("-o", "--output", required=True, help="a JSON summary written when done")
     warm.set_defaults(func=_warm_cache)
-    emb = sub.add_parser("embed", help="embed the records of a FASTA file (one row per record, Parquet)")
+    ambiguous = dict(action="store_true", help="write IUPAC ambiguity letters (R Y K M S W B D H V) as N, counted "
+                     "per record in the output (default: refuse them)")
+    emb = sub.add_parser("embed", help="embed the records of a FASTA file (one row per record; the output's "
+                         "suffix names its format: .parquet, .csv, .tsv, .csv.gz, .tsv.gz)")
     emb.add_argument("fasta")
     emb.add_argument("-o", "--output", required=True)
     emb.add_argument("--embedder", default="kmer", choices=["kmer", "rnafm", "rinalmo", "auto"])
     emb.add_argument("--weights", default=None, help="RNA-FM checkpoint or RiNALMo folder (else the environment)")
-    emb.add_argument("--kmer-k-max", type=int, default=4)
+    emb.add_argument("--kmer-k-max", type=int, default=KMER_K[1], help="k = 1..K for --embedder kmer "
+                     "(default: %(default)s)")
+    emb.add_argument("--ambiguous-to-n", **ambiguous)
     emb.add_argument("--cache", default=None, help="embedding cache folder (default: RNALIB_CACHE_DIR)")
     emb.set_defaults(func=_embed)
     pp = sub.add_parser("predict-pairs", help="score candidate pairs with a saved study-A network")
@@ -175,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("--weights", default=None)
     pp.add_argument("--kmer-k-max", type=int, default=None)
     pp.add_argument("--cache", default=None)
+    pp.add_argument("--ambiguous-to-n", **ambiguous)
     pp.set_defaults(func=_predict_pairs)
     loc = sub.add_parser("localize", help="per-class localization of new mRNAs with a saved study-B run")
     loc.add_argument("fasta")
@@ -182,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     loc.add_argument("-o", "--output", required=True)
     loc.add_argument("--weights", default=None)
     loc.add_argument("--cache", default=None)
+    loc.add_argument("--ambiguous-to-n", **ambiguous)
     loc.set_defaults(func=_localize)
     site = sub.add_parser("check-site", help="open every page of a report in headless Chromium and check it")
     site.add_argument("report", help="a rendered report folder, e.g. reports/report")

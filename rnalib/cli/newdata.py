@@ -5,81 +5,151 @@ written whole or not at all (a temporary file renamed into place).
 """
 from __future__ import annotations
 
-import io
+import difflib
 import json
 import os
+import re
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rnalib import interactions
-from rnalib.data import DataError, _checked, _read_csv, read_bytes, rna_id
+from rnalib.data import DataError, DataWarning, _read_csv, checked_sequence, fasta_blocks, read_bytes, read_text, rna_id
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
 
-def read_fasta(path: str | Path) -> pd.DataFrame:
-    """Records of a plain FASTA file (``>ID [description]`` + sequence lines): ``id``, ``sequence`` (normalised);
-    empty files, sequences before a header, empty or non-ACGUTN sequences and duplicate ids are errors."""
+_NCBI_TAGS = ("ref", "gb", "emb", "dbj", "tpg", "tpe", "tpd", "sp", "tr", "lcl", "gi")
+"""NCBI's pipe id tags (``gi|123|ref|NM_000014.6|``), in the order their value is preferred as the id."""
+_DM3LOC_ID = re.compile(r"^[01]{6,7},ACCNUM:([^,\s]+)")
+
+
+def record_id(header: str) -> str:
+    """The id a FASTA header (without ``>``) names, by the databases' conventions: the first word (NCBI
+    ``NM_000014.6 Homo sapiens ...``, RNAcentral ``URS0000759A9B_9606 rRNA ...``, miRBase ``hsa-miR-21-5p
+    MIMAT0000076 ...``, Ensembl); of a word with ``|``, the accession after NCBI's tag (``gi|…|ref|NM_…|``) or
+    else the first field (GENCODE ``ENST…|ENSG…|…``, as salmon's ``--gencode``); DM3Loc's ``LABEL,ACCNUM:…``
+    gives the accession. Empty when the header names nothing."""
+    match = _DM3LOC_ID.match(header.strip())
+    if match:
+        return match.group(1)
+    words = header.split(maxsplit=1)
+    if not words:
+        return ""
+    fields = words[0].split("|")
+    if len(fields) == 1:
+        return words[0]
+    if fields[0] in _NCBI_TAGS:
+        tagged = dict(zip(fields[0::2], fields[1::2]))
+        return next((tagged[t] for t in _NCBI_TAGS if tagged.get(t)), words[0])
+    return fields[0] or words[0]
+
+
+def read_fasta(path: str | Path, ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """Records of a FASTA file (plain or compressed; decoded by ``data.read_text``): ``id`` (``record_id`` of
+    the header), ``sequence`` (normalised), ``line`` (of the header) and ``ambiguous_replaced`` (IUPAC ambiguity
+    letters written as N, only with ``ambiguous_to_n``; else they are an error). Empty files, other file kinds,
+    sequences before a header, empty or non-ACGUTN sequences and duplicate ids are ``DataError``s."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    text = read_bytes(path).decode("utf-8", errors="replace")
-    records: list[list] = []
-    for lineno, line in enumerate(io.StringIO(text), start=1):
-        if not line.strip():
-            continue
-        if line.startswith(">"):
-            name = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
-            if not name:
-                raise DataError(f"{path}:{lineno}: FASTA header without an id")
-            records.append([name, lineno, []])
-        elif not records:
-            raise DataError(f"{path}:{lineno}: sequence line before any FASTA header")
-        else:
-            records[-1][2].append(line.strip())
-    if not records:
-        raise DataError(f"{path}: no FASTA records (empty file?)")
-    seen: dict[str, int] = {}
     rows = []
-    for name, lineno, parts in records:
+    seen: dict[str, int] = {}
+    for header, lineno, seq in fasta_blocks(read_text(path), str(path)):
+        name = record_id(header)
+        if not name:
+            raise DataError(f"{path}:{lineno}: FASTA header without an id")
         if name in seen:
             raise DataError(f"{path}:{lineno}: record {name}: duplicate id (first at line {seen[name]})")
         seen[name] = lineno
-        rows.append({"id": name, "sequence": _checked("".join(parts), f"{path}:{lineno}: record {name}")})
+        norm, replaced = checked_sequence(seq, f"{path}:{lineno}: record {name}", ambiguous_to_n)
+        rows.append({"id": name, "sequence": norm, "line": lineno, "ambiguous_replaced": replaced})
+    if not rows:
+        raise DataError(f"{path}: no FASTA records (empty file?)")
     return pd.DataFrame(rows)
 
 
-def _write_atomic(frame: pd.DataFrame, target: Path, writer: str) -> Path:
+OUTPUT_FORMATS = {".parquet": ("to_parquet", {}), ".csv": ("to_csv", {}), ".tsv": ("to_csv", {"sep": "\t"}),
+                  ".csv.gz": ("to_csv", {"compression": "gzip"}),
+                  ".tsv.gz": ("to_csv", {"sep": "\t", "compression": "gzip"})}
+"""Output suffixes and how each is written."""
+
+
+def output_format(target: str | Path) -> str:
+    """The output suffix of ``target`` (a key of ``OUTPUT_FORMATS``); any other is a ``DataError``."""
+    name = Path(target).name.lower()
+    suffix = next((s for s in sorted(OUTPUT_FORMATS, key=len, reverse=True) if name.endswith(s)), None)
+    if suffix is None:
+        raise DataError(f"{target}: unknown output format {''.join(Path(name).suffixes) or '(no suffix)'!r} "
+                        f"(use {', '.join(OUTPUT_FORMATS)})")
+    return suffix
+
+
+def _write_atomic(frame: pd.DataFrame, target: Path) -> Path:
+    """Write ``frame`` in the format its suffix names, whole or not at all (a temporary file renamed)."""
     target = Path(target)
+    writer, options = OUTPUT_FORMATS[output_format(target)]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        getattr(frame, writer)(tmp, index=False)
+        getattr(frame, writer)(tmp, index=False, **options)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target
 
 
+def _information_k(embedder) -> int:
+    """The window a record needs for information: the largest k of a k-mer embedder, else 1 nucleotide."""
+    ks = getattr(embedder, "ks", None) or getattr(getattr(embedder, "base", None), "ks", None)
+    return max(ks) if ks else 1
+
+
+def informative_kmers(seqs, k: int, where: list[str], consequence: str) -> np.ndarray:
+    """Per sequence, its k-windows of A/C/G/U only (``embed.informative_windows``); a ``DataWarning`` per
+    sequence with none (all N, or shorter than k), starting with its ``where`` and ending with ``consequence``."""
+    counts = np.array([embed.informative_windows(s, k) for s in seqs], dtype=np.int64)
+    what = "no A, C, G or U (all N)" if k == 1 else f"no {k}-mer without N (all N or shorter than {k} nt)"
+    for i in np.flatnonzero(counts == 0):
+        warnings.warn(f"{where[i]}: {what}; {consequence}", DataWarning, stacklevel=2)
+    return counts
+
+
 def embed_fasta(fasta: str | Path, output: str | Path, embedder: str = "kmer", weights: str | Path | None = None,
-                kmer_k_max: int = 4, cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
-    """One row per FASTA record: ``id``, ``embedder`` and the vector (``e0`` …), written to ``output``
-    (Parquet). Vectors go through the embedding cache as they are computed, so a killed run resumes."""
-    records = read_fasta(fasta)
+                kmer_k_max: int = embed.KMER_K[1], cache: EmbeddingCache | None = None, progress: bool = True,
+                ambiguous_to_n: bool = False) -> pd.DataFrame:
+    """One row per FASTA record: ``id``, ``embedder``, ``informative_kmers`` (windows of A/C/G/U only at the
+    embedder's largest k, or nucleotides for a language model; 0 = no information, its vector is zeros or
+    all-N, with a warning per record), ``ambiguous_replaced`` and the vector (``e0`` …), written to ``output``
+    in the format its suffix names (``OUTPUT_FORMATS``). Vectors go through the embedding cache as they are
+    computed, so a killed run resumes."""
+    output_format(output)
+    records = read_fasta(fasta, ambiguous_to_n)
     choice = embed.select_embedder(embedder, weights, kmer_k=(1, kmer_k_max))
+    where = [f"{fasta}:{line}: record {name}" for name, line in zip(records["id"], records["line"])]
+    info = informative_kmers(records["sequence"], _information_k(choice.embedder), where,
+                             "flagged in the output (informative_kmers = 0)")
     vectors = embed_cached(choice.embedder, list(records["sequence"]), cache, progress=progress, desc="RNAs")
-    frame = pd.concat([records[["id"]].assign(embedder=choice.embedder.id),
-                       pd.DataFrame(vectors, columns=[f"e{i}" for i in range(vectors.shape[1])])], axis=1)
-    _write_atomic(frame, Path(output), "to_parquet")
+    meta = records[["id"]].assign(embedder=choice.embedder.id, informative_kmers=info,
+                                  ambiguous_replaced=records["ambiguous_replaced"])
+    frame = pd.concat([meta, pd.DataFrame(vectors, columns=[f"e{i}" for i in range(vectors.shape[1])])], axis=1)
+    _write_atomic(frame, Path(output))
     return frame
 
 
-def read_pairs(path: str | Path, fasta: str | Path | None = None) -> pd.DataFrame:
+def _unknown_id(name: str, ids: pd.Index) -> str:
+    """The closest ids of a FASTA to an unknown one (difflib), for the error message."""
+    close = difflib.get_close_matches(name, [str(i) for i in ids], n=3, cutoff=0.6)
+    return f"closest: {', '.join(close)}" if close else f"no similar id among its {len(ids)} records"
+
+
+def read_pairs(path: str | Path, fasta: str | Path | None = None, ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Candidate pairs: the seed's schema (``RNA_sequence_x``, ``RNA_sequence_y``) or, with ``fasta``, two
-    columns ``x``, ``y`` of its record ids. Returns ``x``, ``y``, ``seq_x``, ``seq_y``."""
+    columns ``x``, ``y`` of its record ids (an unknown id is an error listing the closest ids). Returns ``x``,
+    ``y``, ``seq_x``, ``seq_y``, ``ambiguous_replaced_x``, ``ambiguous_replaced_y``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -89,22 +159,28 @@ def read_pairs(path: str | Path, fasta: str | Path | None = None) -> pd.DataFram
     if frame.empty:
         raise DataError(f"{path}: no pairs (a header and no rows)")
     if fasta:
-        seqs = read_fasta(fasta).set_index("id")["sequence"]
+        records = read_fasta(fasta, ambiguous_to_n).set_index("id")
         out = pd.DataFrame({"x": frame["x"], "y": frame["y"]})
         for side in ("x", "y"):
-            unknown = ~out[side].isin(seqs.index)
+            unknown = ~out[side].isin(records.index)
             if unknown.any():
                 i = int(unknown.to_numpy().nonzero()[0][0])
-                raise DataError(f"{path}: row {i + 2}: {side} id {out[side].iloc[i]!r} is not a record of {fasta}")
-            out[f"seq_{side}"] = out[side].map(seqs).to_numpy()
+                name = out[side].iloc[i]
+                raise DataError(f"{path}: row {i + 2}: {side} id {name!r} is not a record of {fasta} "
+                                f"({_unknown_id(name, records.index)})")
+            out[f"seq_{side}"] = out[side].map(records["sequence"]).to_numpy()
+        for side in ("x", "y"):
+            out[f"ambiguous_replaced_{side}"] = out[side].map(records["ambiguous_replaced"]).to_numpy()
         return out
     out = {}
     for side in ("x", "y"):
         col = f"RNA_sequence_{side}"
-        seqs = [_checked(s, f"{path}: row {i + 2}: {col}") for i, s in enumerate(frame[col])]
-        out[f"seq_{side}"] = seqs
-        out[side] = [rna_id(s) for s in seqs]
-    return pd.DataFrame(out)[["x", "y", "seq_x", "seq_y"]]
+        checked = [checked_sequence(s, f"{path}: row {i + 2}: {col}", ambiguous_to_n)
+                   for i, s in enumerate(frame[col])]
+        out[f"seq_{side}"] = [seq for seq, _ in checked]
+        out[side] = [rna_id(seq) for seq, _ in checked]
+        out[f"ambiguous_replaced_{side}"] = [n for _, n in checked]
+    return pd.DataFrame(out)[["x", "y", "seq_x", "seq_y", "ambiguous_replaced_x", "ambiguous_replaced_y"]]
 
 
 def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
@@ -117,10 +193,14 @@ def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
 
 def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, fasta: str | Path | None = None,
                   embedder: str | None = None, weights: str | Path | None = None, kmer_k_max: int | None = None,
-                  cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
+                  cache: EmbeddingCache | None = None, progress: bool = True,
+                  ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Score candidate pairs with a saved study-A network (a ``results/interactions/<run>`` folder): ranked
-    probabilities and calls at the run's validation threshold, written to ``output`` (CSV). The pairs are
-    embedded with the run's own embedder; ``embedder`` (when given) must be that one."""
+    probabilities and calls at the run's validation threshold, written to ``output`` (format by suffix). The
+    pairs are embedded with the run's own embedder; ``embedder`` (when given) must be that one. A pair with a
+    partner of no information (``informative_kmers``) is flagged (``informative`` False, a warning), not scored:
+    its probability, call and rank are empty and it is listed last."""
+    output_format(output)
     model_dir = Path(model_dir)
     if not (model_dir / "model.pt").is_file():
         raise DataError(f"{model_dir}: no model.pt (a study-A run folder whose network was trained)")
@@ -133,17 +213,28 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
             raise DataError(f"{model_dir}: the model was trained on embedder {trained_on}, not {asked}")
     used = _embedder_of(model_dir, trained_on, weights)
     threshold = json.loads((model_dir / "metrics.json").read_text())["models"]["model"]["threshold"]
-    table = read_pairs(pairs, fasta)
+    table = read_pairs(pairs, fasta, ambiguous_to_n)
+    k = _information_k(used)
+    informative = np.ones(len(table), dtype=bool)
+    for side in ("x", "y"):
+        where = [f"{pairs}: row {i + 2}: {side} {name}" for i, name in enumerate(table[side])]
+        informative &= informative_kmers(table[f"seq_{side}"], k, where, "the pair is flagged, not scored") > 0
     model, scaler = interactions.load_model(model_dir)
     features = interactions.pair_features(table, used, cache, progress)
     if features.shape[1] != scaler.n_features_in_:
         raise DataError(f"{model_dir}: features of {features.shape[1]} dimensions, the model expects "
                         f"{scaler.n_features_in_}")
-    prob = interactions.probabilities(model, scaler, features)
-    out = table[["x", "y"]].assign(probability=prob, interacts=prob >= threshold, threshold=threshold)
-    out = out.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    _write_atomic(out, Path(output), "to_csv")
+    prob = np.where(informative, interactions.probabilities(model, scaler, features), np.nan)
+    calls = pd.array(np.where(informative, prob >= threshold, False), dtype="boolean")
+    calls[~informative] = pd.NA
+    out = table[["x", "y"]].assign(probability=prob, interacts=calls, threshold=threshold, informative=informative,
+                                   ambiguous_replaced_x=table["ambiguous_replaced_x"],
+                                   ambiguous_replaced_y=table["ambiguous_replaced_y"])
+    out = out.sort_values("probability", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
+    rank[~out["informative"].to_numpy()] = pd.NA
+    out.insert(0, "rank", rank)
+    _write_atomic(out, Path(output))
     return out
 
 
@@ -156,9 +247,12 @@ def _kmer_range(embedder_id: str) -> tuple[int, int]:
 
 
 def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weights: str | Path | None = None,
-             cache: EmbeddingCache | None = None, progress: bool = True) -> pd.DataFrame:
+             cache: EmbeddingCache | None = None, progress: bool = True, ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl or noscl:
-    the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``."""
+    the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``
+    (format by suffix). A record of no information is flagged (``informative_kmers`` 0, a warning), not
+    scored: its probabilities and calls are empty."""
+    output_format(output)
     from rnalib import localization
     from rnalib.data import LOC_CLASSES
 
@@ -168,13 +262,17 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
     params = json.loads((model_dir / "manifest.json").read_text())["parameters"]
     trained_on = params["embedder"]["used"]
     used = _embedder_of(model_dir, trained_on, weights)
-    records = read_fasta(fasta)
-    x = localization.features(records, used, params.get("truncation", "none"), cache=cache, progress=progress)
+    records = read_fasta(fasta, ambiguous_to_n)
+    where = [f"{fasta}:{line}: record {name}" for name, line in zip(records["id"], records["line"])]
+    info = informative_kmers(records["sequence"], _information_k(used), where, "flagged, not scored")
+    x = localization.features(records[["id", "sequence"]], used, params.get("truncation", "none"), cache=cache,
+                              progress=progress)
     probs, thresholds = localization.predict_new(model_dir, x)
-    out = records[["id"]].copy()
+    out = records[["id"]].assign(informative_kmers=info, ambiguous_replaced=records["ambiguous_replaced"])
     for j, c in enumerate(LOC_CLASSES):
-        out[f"prob_{c}"] = probs[:, j]
-        out[f"call_{c}"] = (probs[:, j] >= thresholds[j]).astype(int)
+        out[f"prob_{c}"] = np.where(info > 0, probs[:, j], np.nan)
+        out[f"call_{c}"] = pd.array(np.where(info > 0, probs[:, j] >= thresholds[j], 0).astype(int), dtype="Int64")
+        out.loc[info == 0, f"call_{c}"] = pd.NA
         out[f"threshold_{c}"] = thresholds[j]
-    _write_atomic(out, Path(output), "to_csv")
+    _write_atomic(out, Path(output))
     return out
