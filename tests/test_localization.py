@@ -208,10 +208,14 @@ def test_memories_train_save_and_score_new_mrnas(method, kind, tmp_path):
     fasta = tmp_path / "new.fa"
     test0 = run.predictions[run.predictions.fold == 0].head(4)
     seqs = records.set_index("id").loc[test0.id, "sequence"]
-    fasta.write_text("".join(f">{i}\n{s}\n" for i, s in seqs.items()))
-    out = newdata.localize(fasta, folder, tmp_path / "loc.csv", progress=False)  # rebuilds the windowed embedder
-    np.testing.assert_allclose(out[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(),
+    fasta.write_text("".join(f">{i}\n{s}\n" for i, s in seqs.items()) + ">allN\nNNNNNNNNNNNN\n")
+    with pytest.warns(data.DataWarning, match="record allN: no 2-mer without N .*flagged, not scored"):
+        out = newdata.localize(fasta, folder, tmp_path / "loc.csv", progress=False)  # rebuilds the windowed embedder
+    np.testing.assert_allclose(out[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy()[:4],
                                test0[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), atol=1e-5)
+    assert (out["informative_kmers"].to_numpy()[:4] > 0).all() and out["informative_kmers"].iloc[4] == 0
+    flagged = pd.read_csv(tmp_path / "loc.csv").iloc[4]  # the record without information is flagged, not scored
+    assert flagged["id"] == "allN" and flagged.filter(regex="^(prob|call)_").isna().all()
 
 
 def test_windows_memory_features_must_split_into_windows():

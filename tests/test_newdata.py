@@ -89,6 +89,25 @@ def test_predict_pairs_ranks_and_matches_the_saved_network(saved_run, tmp_path, 
     capsys.readouterr()
 
 
+def test_predict_pairs_flags_pairs_without_information_and_writes_by_suffix(saved_run, tmp_path, capsys):
+    folder, _ = saved_run
+    mi, lnc = "UGAGGUAGUAGGUUGUAUAGUU", "ACGUACGUACGUAAGGCUAGCUAGGA"
+    csv = write(tmp_path / "p.csv", f"RNA_sequence_x,RNA_sequence_y\nNNNNNNNN,{lnc}\n{mi},{lnc}\n{mi},ACG\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = newdata.predict_pairs(csv, folder, tmp_path / "s.tsv", progress=False)
+    said = [str(w.message) for w in caught if w.category is data.DataWarning]
+    assert len(said) == 2 and f"{csv}: row 2: x " in said[0] and f"{csv}: row 4: y " in said[1]
+    assert all("no 4-mer without N" in m and "flagged, not scored" in m for m in said)
+    saved = pd.read_csv(tmp_path / "s.tsv", sep="\t")
+    assert list(saved["informative"]) == [True, False, False]  # the scored pair first, flagged ones last
+    assert saved["probability"].isna().tolist() == [False, True, True] and saved["rank"].tolist()[0] == 1
+    assert saved["rank"].isna().tolist() == [False, True, True] and saved["interacts"].isna().tolist()[1:] == [True] * 2
+    assert list(scores["probability"].isna()) == [False, True, True]
+    assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "s.xlsx")]) == 1
+    assert "unknown output format '.xlsx'" in capsys.readouterr().err and not (tmp_path / "s.xlsx").exists()
+
+
 @pytest.mark.parametrize("content, args, problem", [
     ("", [], "empty file"),
     ("RNA_sequence_x\nACGU\n", [], "missing column(s) RNA_sequence_y"),
