@@ -63,7 +63,8 @@ def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0
     (sequences sorted, every ``shards``-th), so parallel training jobs only read the cache."""
     choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
                                    kmer_k=(1, params.get("kmer_k_max", 4)))
-    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv")), params.get("max_len", 1022))
+    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv"), params.get("ambiguous_to_n", False)),
+                               params.get("max_len", 1022))
     seqs: set[str] = set()
     for seed in params.get("split_seeds", [0]):
         positives = sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed)
@@ -145,21 +146,23 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
                      max_pairs: int | None = None, n_boot: int = 200, cache: EmbeddingCache | None = None,
                      progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
                      train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
-                     min_kmer_containment: float | None = 0.3, threads: int = 1) -> InteractionRun:
+                     min_kmer_containment: float | None = 0.3, threads: int = 1,
+                     ambiguous_to_n: bool = False) -> InteractionRun:
     """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
     negatives and features. ``train_network=False`` scores the baselines only.
 
     ``split_seed`` draws the split and the negatives; ``config.seed`` the network's initialisation and batches.
     Families (``rna_families``: ``min_seq_id``, ``coverage``, ``min_kmer_containment``) make C4's groups and the
     family-degree baseline.
-    ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt.
+    ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt;
+    ``ambiguous_to_n`` (recorded only when True) how it was read.
     """
     started = time.time()
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
               "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "n_boot": n_boot,
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
               "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
-              "embedder": choice.as_dict()}
+              "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {})}
     positives, fams, dataset = make_dataset(pairs, params, threads)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
