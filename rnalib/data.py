@@ -10,7 +10,6 @@ The sha256 of the (uncompressed) content is verified either way.
 from __future__ import annotations
 
 import bz2
-import difflib
 import gzip
 import hashlib
 import io
