@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnalib import data, embed, newdata
-from rnalib.__main__ import main
+from rnalib import data
+from rnalib.cli import newdata
+from rnalib.cli.main import main
+from rnalib.embedding import embed
 
 FASTA = ">m1 a miRNA\nUGAGGUAGUAGGUUGUAUAGUU\n>l1\nACGU\nACGUUU\n"
 
