@@ -194,8 +194,9 @@ def decode_text(raw: bytes, source: str) -> str:
     elif b"\x00" in raw:
         raise DataError(f"{source}: binary data (a NUL byte at byte {raw.find(0)}), not a text file")
     else:
+        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, also before Latin-1 bytes
         try:
-            text = raw.decode("utf-8-sig")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[:exc.start].count(b"\n") + 1
             warnings.warn(f"{source}: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); read as Latin-1",

@@ -175,6 +175,17 @@ def test_latin1_headers_decoded_faithfully_and_said_once(tmp_path):
     assert not data_warnings(caught)
 
 
+def test_a_byte_order_mark_before_latin1_bytes_is_dropped_and_the_bad_byte_named_where_it_is(tmp_path):
+    path = tmp_path / "bom_latin1.fa"
+    path.write_bytes(b"\xef\xbb\xbf>m1\nACGU\n>m2\nGGGG\n>probe_\xb51\nCCCC\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = newdata.read_fasta(path)
+    assert list(records["id"]) == ["m1", "m2", "probe_µ1"]
+    said = data_warnings(caught)
+    assert len(said) == 1 and "byte 0xb5 on line 5" in said[0]
+
+
 # --------------------------------------------------------------------------- 4. database header conventions
 
 
