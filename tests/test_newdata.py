@@ -61,6 +61,10 @@ def saved_run(tmp_path_factory):
         warnings.simplefilter("ignore")
         run = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, "C1",
                                             ratio=3, max_pairs=80, n_boot=5, progress=False)
+        for protocol, seed in (("C1", 1), ("C3", 0)):  # the same configuration under other seeds / protocols
+            other = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, protocol,
+                                                  ratio=3, max_pairs=80, n_boot=5, progress=False, split_seed=seed)
+            interactions.save_run(other, root, interactions.variant_name("Tiny", protocol, seed), "Tiny")
     return interactions.save_run(run, root, "Tiny__C1__s0", "Tiny"), run
 
 
@@ -72,19 +76,20 @@ def test_predict_pairs_ranks_and_matches_the_saved_network(saved_run, tmp_path, 
         ["RNA_sequence_x", "RNA_sequence_y"]].to_csv(csv, index=False)
     assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "scores.csv")]) == 0
     scores = pd.read_csv(tmp_path / "scores.csv")
-    assert list(scores["rank"]) == list(range(1, 26)) and scores["probability"].is_monotonic_decreasing
+    assert list(scores["rank"]) == list(range(1, 26)) and scores["score"].is_monotonic_decreasing
+    assert scores["probability"].is_monotonic_decreasing  # the calibrator keeps the order
     expected = dict(zip(zip(test.id_x, test.id_y), run.predictions.set_index(["rna_x_id", "rna_y_id"])
                         .loc[list(zip(test.id_x, test.id_y)), "prob"]))
-    for x, y, p in zip(scores.x, scores.y, scores.probability):
+    for x, y, p in zip(scores.x, scores.y, scores.score):
         assert p == pytest.approx(expected[(x, y)], abs=1e-5)  # the run's own test predictions
     threshold = scores["threshold"].iloc[0]
-    assert (scores["interacts"] == (scores["probability"] >= threshold)).all()
+    assert (scores["interacts"] == (scores["score"] >= threshold)).all()
     # FASTA ids instead of sequences
     fasta = write(tmp_path / "r.fa", ">a\n" + test.seq_x.iloc[0] + "\n>b\n" + test.seq_y.iloc[0] + "\n")
     ids = write(tmp_path / "ids.csv", "x,y\na,b\n")
     assert main(["predict-pairs", str(ids), "--fasta", str(fasta), "--model", str(folder), "-o",
                  str(tmp_path / "ids_scores.csv")]) == 0
-    assert pd.read_csv(tmp_path / "ids_scores.csv")["probability"].item() == pytest.approx(
+    assert pd.read_csv(tmp_path / "ids_scores.csv")["score"].item() == pytest.approx(
         expected[(test.id_x.iloc[0], test.id_y.iloc[0])], abs=1e-5)
     capsys.readouterr()
 
@@ -102,6 +107,7 @@ def test_predict_pairs_flags_pairs_without_information_and_writes_by_suffix(save
     saved = pd.read_csv(tmp_path / "s.tsv", sep="\t")
     assert list(saved["informative"]) == [True, False, False]  # the scored pair first, flagged ones last
     assert saved["probability"].isna().tolist() == [False, True, True] and saved["rank"].tolist()[0] == 1
+    assert saved["score"].isna().tolist() == [False, True, True]
     assert saved["rank"].isna().tolist() == [False, True, True] == saved["interacts"].isna().tolist()
     assert list(scores["probability"].isna()) == [False, True, True]
     assert main(["predict-pairs", str(csv), "--model", str(folder), "-o", str(tmp_path / "s.xlsx")]) == 1
@@ -138,3 +144,92 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "rnalib"
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and all(c in done.stdout for c in ("embed", "predict-pairs", "localize", "notebook"))
+
+
+def _mutated(seq, positions):
+    """``seq`` with the nucleotides at ``positions`` changed (A<->C, G<->U): a new RNA of the same family."""
+    swap = {"A": "C", "C": "A", "G": "U", "U": "G", "T": "G", "N": "A"}
+    chars = list(seq)
+    for p in positions:
+        chars[p] = swap[chars[p]]
+    return "".join(chars)
+
+
+def test_predict_pairs_says_the_protocol_of_each_pair_and_its_measured_figures(saved_run, tmp_path):
+    folder, run = saved_run
+    orig = run.dataset[run.dataset.augmentation == "original"]
+    train = orig[(orig.role == "train") & (orig.label == 1)].iloc[0]
+    train_ids = set(orig.loc[orig.role == "train", "id_x"]) | set(orig.loc[orig.role == "train", "id_y"])
+    mirna = next(s for i, s in zip(orig.id_x, orig.seq_x) if i in train_ids and len(s) <= 30)
+    lnc = next(s for i, s in zip(orig.id_y, orig.seq_y) if i in train_ids and len(s) > 200)
+    rng = __import__("numpy").random.default_rng(5)
+    novel = "".join(rng.choice(list("ACGU"), 300))
+    csv = tmp_path / "p.csv"
+    pd.DataFrame({"RNA_sequence_x": [train.seq_x, train.seq_x, _mutated(mirna, [12, 15]), "UUUUUUUUAGCAGCAGCAGC"],
+                  "RNA_sequence_y": [train.seq_y, novel, _mutated(lnc, [50]), novel]}).to_csv(csv, index=False)
+    asked = pd.read_csv(csv)
+    order = [(data.rna_id(a), data.rna_id(b)) for a, b in zip(asked.RNA_sequence_x, asked.RNA_sequence_y)]
+    out = newdata.predict_pairs(csv, folder, tmp_path / "s.csv", progress=False)  # ranked by score
+    out = out.set_index(["x", "y"]).loc[order].reset_index()  # back in the order asked
+    assert list(out["seen_x"]) == [True, True, False, False] and list(out["seen_y"]) == [True, False, False, False]
+    assert list(out["family_seen_x"]) == [True, True, True, False]
+    assert list(out["family_seen_y"]) == [True, False, True, False]
+    assert list(out["protocol"]) == ["C1", "C2", "C3", "C4"]
+    import json
+    import numpy as np
+    from scipy import stats
+
+    root = folder.parent
+    c1 = [json.loads((root / v / "metrics.json").read_text())["models"]["model"]["test"]
+          for v in ("Tiny__C1__s0", "Tiny__C1__s1")]
+    c3 = json.loads((root / "Tiny__C3__s0" / "metrics.json").read_text())["models"]["model"]["test"]
+    for metric in ("auroc", "auprc"):
+        values = np.array([t[metric]["value"] for t in c1])
+        half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
+        assert out.loc[0, f"protocol_{metric}"] == pytest.approx(values.mean())
+        assert out.loc[0, f"protocol_{metric}_low"] == pytest.approx(values.mean() - half)
+        assert out.loc[0, f"protocol_{metric}_high"] == pytest.approx(values.mean() + half)
+        assert out.loc[2, f"protocol_{metric}"] == pytest.approx(c3[metric]["value"])
+        assert np.isnan(out.loc[2, f"protocol_{metric}_low"])  # one split seed: no interval
+        assert out.loc[[1, 3], f"protocol_{metric}"].isna().all()  # C2, C4 never measured: no number
+    assert list(out["protocol_runs"]) == [2, 0, 1, 0]
+    assert out.loc[1, "protocol_note"] == "not measured: no saved run of this configuration under C2"
+    assert out.loc[0, "protocol_note"] in ("", None) or pd.isna(out.loc[0, "protocol_note"])
+    about = (tmp_path / "s.csv.about.txt").read_text()
+    assert "C1: 2 run(s): Tiny__C1__s0;Tiny__C1__s1" in about and "C2: 0 run(s): none (not measured)" in about
+
+
+def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run, tmp_path):
+    import numpy as np
+    import torch
+
+    folder, run = saved_run
+    state = torch.load(folder / "calibration.pt", weights_only=True)  # plain tensors and numbers
+    assert state["method"] == "isotonic" and (torch.diff(state["y"]) >= 0).all()
+    grid = np.linspace(-0.5, 1.5, 401)
+    assert (np.diff(interactions.calibrate(state, grid)) >= 0).all()
+    val = run.predictions[(run.predictions.role == "val") & (run.predictions.augmentation == "original")]
+    calibrated = interactions.calibrate(state, val["prob"].to_numpy())
+    assert abs(calibrated.mean() - val["label"].mean()) < 0.01
+    assert state["prevalence"] == pytest.approx(run.metrics["val_prevalence"])
+    # predict-pairs: probability = calibrated score, the prevalence stated; an old run folder: raw score only
+    pairs = write(tmp_path / "p.csv", f"RNA_sequence_x,RNA_sequence_y\n{val_seq(run, 'x')},{val_seq(run, 'y')}\n")
+    out = newdata.predict_pairs(pairs, folder, tmp_path / "s.csv", progress=False)
+    assert out["probability"].item() == pytest.approx(interactions.calibrate(state, out["score"].to_numpy()).item())
+    assert out["calibrated_prevalence"].item() == pytest.approx(state["prevalence"])
+    import shutil
+    old = tmp_path / "results" / "interactions" / "Old__C1__s0"
+    shutil.copytree(folder, old)
+    (old / "calibration.pt").unlink()
+    with pytest.warns(data.DataWarning, match="calibration is unavailable"):
+        out = newdata.predict_pairs(pairs, old, tmp_path / "old.csv", progress=False)
+    assert out["probability"].isna().all() and out["score"].notna().all()
+    assert "calibration: unavailable" in (tmp_path / "old.csv.about.txt").read_text()
+    interactions.calibrate_saved_run(old)  # added from the run's own validation predictions: the same calibrator
+    again = interactions.load_calibrator(old)
+    assert torch.allclose(again["x"], state["x"], atol=1e-6) and torch.allclose(again["y"], state["y"], atol=1e-6)
+
+
+def val_seq(run, side):
+    """A sequence of the first validation pair of a run."""
+    return run.dataset[run.dataset.role == "val"][f"seq_{side}"].iloc[0]

@@ -87,9 +87,9 @@ def _predict_pairs(args) -> int:
     from .newdata import predict_pairs
 
     scores = predict_pairs(args.pairs, args.model, args.output, args.fasta, args.embedder, args.weights,
-                           args.kmer_k_max, _cache(args), ambiguous_to_n=args.ambiguous_to_n)
+                           args.kmer_k_max, _cache(args), ambiguous_to_n=args.ambiguous_to_n, threads=args.threads)
     print(f"{len(scores)} pairs scored, {int(scores['interacts'].sum())} at or above the model's threshold "
-          f"{scores['threshold'].iloc[0]:.3f} -> {args.output}")
+          f"{scores['threshold'].iloc[0]:.3f} -> {args.output} (sources: {args.output}.about.txt)")
     return 0
 
 
@@ -98,7 +98,7 @@ def _localize(args) -> int:
 
     out = localize(args.fasta, args.model, args.output, args.weights, _cache(args),
                    ambiguous_to_n=args.ambiguous_to_n)
-    print(f"{len(out)} mRNAs localized -> {args.output}")
+    print(f"{len(out)} mRNAs localized -> {args.output} (sources: {args.output}.about.txt)")
     return 0
 
 
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("--kmer-k-max", type=int, default=None)
     pp.add_argument("--cache", default=None)
     pp.add_argument("--ambiguous-to-n", **ambiguous)
+    pp.add_argument("--threads", type=int, default=1, help="MMseqs2 threads for the family search (default 1)")
     pp.set_defaults(func=_predict_pairs)
     loc = sub.add_parser("localize", help="per-class localization of new mRNAs with a saved study-B run")
     loc.add_argument("fasta")

@@ -194,12 +194,18 @@ def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
 def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, fasta: str | Path | None = None,
                   embedder: str | None = None, weights: str | Path | None = None, kmer_k_max: int | None = None,
                   cache: EmbeddingCache | None = None, progress: bool = True,
-                  ambiguous_to_n: bool = False) -> pd.DataFrame:
-    """Score candidate pairs with a saved study-A network (a ``results/interactions/<run>`` folder): ranked
-    probabilities and calls at the run's validation threshold, written to ``output`` (format by suffix). The
-    pairs are embedded with the run's own embedder; ``embedder`` (when given) must be that one. A pair with a
-    partner of no information (``informative_kmers``) is flagged (``informative`` False, a warning), not scored:
-    its probability, call and rank are empty and it is listed last."""
+                  ambiguous_to_n: bool = False, threads: int = 1) -> pd.DataFrame:
+    """Score candidate pairs with a saved study-A network (a ``results/interactions/<run>`` folder), written to
+    ``output`` (format by suffix) with a side file ``<output>.about.txt`` naming the model, its calibration and
+    the runs the protocol figures come from. Per pair: ``score`` (the network's raw output), ``probability``
+    (``score`` calibrated on the validation pairs, at the validation prevalence ``calibrated_prevalence``; empty
+    for a run saved without a calibrator), the call at the run's validation threshold (on ``score``), and what
+    the score is worth (``interactions.trust``): whether x, y and their families appear in the model's training
+    pairs, the protocol that case corresponds to and that protocol's measured test AUROC and AUPRC over the
+    saved runs' split seeds (empty, with ``protocol_runs`` 0, for a case the report never measured). The pairs
+    are embedded with the run's own embedder; ``embedder`` (when given) must be that one. A pair with a partner
+    of no information (``informative_kmers``) is flagged (``informative`` False, a warning), not scored: its
+    scores, call and rank are empty and it is listed last."""
     output_format(output)
     model_dir = Path(model_dir)
     if not (model_dir / "model.pt").is_file():
@@ -224,18 +230,68 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     if features.shape[1] != scaler.n_features_in_:
         raise DataError(f"{model_dir}: features of {features.shape[1]} dimensions, the model expects "
                         f"{scaler.n_features_in_}")
-    prob = np.where(informative, interactions.probabilities(model, scaler, features), np.nan)
-    calls = pd.array(np.where(informative, prob >= threshold, False), dtype="boolean")
+    score = np.where(informative, interactions.probabilities(model, scaler, features), np.nan)
+    calibrator = interactions.load_calibrator(model_dir)
+    if calibrator is None:
+        warnings.warn(f"{model_dir}: saved without a calibrator; calibration is unavailable (probability empty, "
+                      "raw score only)", DataWarning, stacklevel=2)
+        prob = np.full(len(table), np.nan)
+    else:
+        prob = np.where(informative, interactions.calibrate(calibrator, np.nan_to_num(score)), np.nan)
+    calls = pd.array(np.where(informative, score >= threshold, False), dtype="boolean")
     calls[~informative] = pd.NA
-    out = table[["x", "y"]].assign(probability=prob, interacts=calls, threshold=threshold, informative=informative,
-                                   ambiguous_replaced_x=table["ambiguous_replaced_x"],
-                                   ambiguous_replaced_y=table["ambiguous_replaced_y"])
-    out = out.sort_values("probability", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    out = table[["x", "y"]].assign(probability=prob, score=score, interacts=calls, threshold=threshold,
+                                   calibrated_prevalence=calibrator["prevalence"] if calibrator else np.nan,
+                                   informative=informative)
+    out = pd.concat([out, _trust_columns(table, model_dir, threads)], axis=1).assign(
+        ambiguous_replaced_x=table["ambiguous_replaced_x"], ambiguous_replaced_y=table["ambiguous_replaced_y"])
+    out = out.sort_values("score", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[~out["informative"].to_numpy()] = pd.NA
     out.insert(0, "rank", rank)
+    about = Path(f"{output}.about.txt")
+    _write_text_atomic(_about_pairs(model_dir, calibrator, interactions.protocol_figures(model_dir)), about)
     _write_atomic(out, Path(output))
     return out
+
+
+def _trust_columns(table: pd.DataFrame, model_dir: Path, threads: int) -> pd.DataFrame:
+    """Per pair: seen status, protocol case and that protocol's figures (``interactions.pair_cases``,
+    ``interactions.protocol_figures``)."""
+    cases = interactions.pair_cases(list(table["seq_x"]), list(table["seq_y"]), model_dir, threads)
+    figures = interactions.protocol_figures(model_dir).set_index("protocol")
+    columns = ["auroc", "auroc_low", "auroc_high", "auprc", "auprc_low", "auprc_high", "runs"]
+    measured = figures.loc[cases["protocol"], columns].reset_index(drop=True).add_prefix("protocol_")
+    note = np.where(measured["protocol_runs"] > 0, "", "not measured: no saved run of this configuration "
+                    "under " + cases["protocol"])
+    return pd.concat([cases, measured], axis=1).assign(protocol_note=note)
+
+
+def _about_pairs(model_dir: Path, calibrator: dict | None, figures: pd.DataFrame) -> str:
+    """The side file of ``predict_pairs``: the model, its calibration and the runs behind each protocol's figures."""
+    lines = [f"model: {model_dir}"]
+    if calibrator is None:
+        lines.append("calibration: unavailable (run saved without calibration.pt); probability is empty, "
+                     "use score (raw network output) only")
+    else:
+        lines.append(f"calibration: {calibrator['method']} on {calibrator['n']} validation pairs; probability = "
+                     f"chance of an interaction at the validation prevalence {calibrator['prevalence']:.4f}")
+    lines.append("protocol figures: network test AUROC/AUPRC, mean and 95% t-interval over split seeds")
+    for row in figures.itertuples():
+        lines.append(f"{row.protocol}: {row.runs} run(s): {row.run_folders or 'none (not measured)'}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_text_atomic(text: str, target: Path) -> Path:
+    """Write ``text`` whole or not at all (a temporary file renamed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def _kmer_range(embedder_id: str) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from rnalib.learning import metrics, models
 from rnalib.learning.train import TrainConfig, penultimate, predict_proba, train_classifier
 from rnalib.report import results
 
-from . import families, sampling
+from . import families, sampling, trust
 
 BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
 _SPLIT = ["tag", "protocol", "weighting", "split_seed"]  # what identifies one split of one study
@@ -44,6 +44,7 @@ class InteractionRun:
     metrics: dict
     predictions: pd.DataFrame
     started: float
+    families: pd.Series | None = None
 
 
 def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
@@ -210,7 +211,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "augmentation": shown["augmentation"].to_numpy(),
         **{("prob" if m == "model" else f"prob_{m}"): p[val | test] for m, p in scores.items()},
     })
-    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started)
+    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams)
 
 
 def variant_name(config_name: str, protocol: str, split_seed: int, weighting: str = "uniform",
@@ -221,7 +222,8 @@ def variant_name(config_name: str, protocol: str, split_seed: int, weighting: st
 
 
 def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_name: str, tag: str = "") -> Path:
-    """Write the results contract (plus split, history and the model) to ``<root>/results/interactions/<variant>``."""
+    """Write the results contract (plus split, history, the run's RNAs with their families, and the model with
+    its validation calibrator, ``trust``) to ``<root>/results/interactions/<variant>``."""
     run.metrics["variant"], run.metrics["config"], run.metrics["tag"] = variant, config_name, tag
     split = run.dataset.rename(columns={"id_x": "rna_x_id", "id_y": "rna_y_id"})[
         ["rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative", "stratum", "pair_key"]]
@@ -232,8 +234,13 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
         state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": int(run.features.shape[1]),
                  "config": run.params["config"]}
         extra_files["model.pt"] = lambda path: torch.save(state, path)
+        calibrator = trust.validation_calibrator(run.predictions)
+        extra_files[trust.CALIBRATION_FILE] = lambda path: trust.save_calibrator(calibrator, path)
+    tables = {"split": split, "history": run.history}
+    if run.families is not None:
+        tables["rnas"] = trust.run_rnas(run.dataset, run.families)
     return results.write_results(root, "interactions", variant, run.metrics, run.predictions, manifest,
-                                 extra_tables={"split": split, "history": run.history}, extra_files=extra_files)
+                                 extra_tables=tables, extra_files=extra_files)
 
 
 def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:

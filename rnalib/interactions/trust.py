@@ -1,0 +1,237 @@
+"""Scores a biologist can trust: which protocol a new pair falls under, how well that protocol did, and
+calibrated probabilities.
+
+- **Case of a pair**: an RNA is *seen* when it appears in one of the model's training pairs (the saved run's
+  ``split.csv.gz``, role ``train``; validation RNAs are not seen); both seen is a C1 case, exactly one a C2 case,
+  none a C3 case, and none whose *family* (``families.assign_families``: miRNA seed, linked long RNAs) has a
+  training member a C4 case.
+- **Protocol figures**: the network's test AUROC and AUPRC of the runs of the model's configuration under
+  each protocol (same results root, configuration, tag, weighting, pair budget): mean and a 95% Student-t
+  interval over their split seeds.
+- **Calibration**: isotonic regression (scikit-learn) of the labels on the network's scores over the
+  validation pairs (original orientation), stored as plain tensors in ``calibration.pt`` beside ``model.pt``;
+  its probability is the chance of an interaction at the validation prevalence.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+from sklearn.calibration import calibration_curve
+from sklearn.isotonic import IsotonicRegression
+
+from rnalib.data import normalize_sequence, rna_id
+from rnalib.report import results
+
+from . import families
+
+CALIBRATION_FILE = "calibration.pt"
+RNAS_FILE = "rnas.csv.gz"
+CASE_PROTOCOLS = ("C1", "C2", "C3", "C4")
+"""The protocols a new pair can fall under (C1m is C1 at a smaller training size: not a case of its own)."""
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def fit_calibrator(y: np.ndarray, score: np.ndarray) -> dict:
+    """Isotonic calibrator of labels ``y`` (0/1, shape (n,)) on raw scores ``score`` (shape (n,)), as plain
+    tensors: ``x`` and ``y`` (float64 knots of the fitted step function; scores between knots are interpolated,
+    outside clipped, as scikit-learn's ``predict``), ``prevalence`` (mean of ``y``), ``n`` pairs."""
+    y, score = np.asarray(y, dtype=float), np.asarray(score, dtype=float)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, y)
+    return {"method": "isotonic", "x": torch.tensor(iso.X_thresholds_, dtype=torch.float64),
+            "y": torch.tensor(iso.y_thresholds_, dtype=torch.float64), "prevalence": float(y.mean()),
+            "n": int(len(y))}
+
+
+def calibrate(calibrator: dict, score: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities (shape of ``score``) of raw scores under a ``fit_calibrator`` result."""
+    return np.interp(np.asarray(score, dtype=float), calibrator["x"].numpy(), calibrator["y"].numpy())
+
+
+def validation_calibrator(predictions: pd.DataFrame) -> dict:
+    """The calibrator of a run's network from its predictions table (``predictions.csv.gz``): the validation
+    pairs in their original orientation — those the decision threshold is chosen on."""
+    val = predictions[(predictions["role"] == "val") & (predictions["augmentation"] == "original")]
+    return fit_calibrator(val["label"].to_numpy(), val["prob"].to_numpy())
+
+
+def save_calibrator(calibrator: dict, path: Path) -> None:
+    """Write a calibrator with ``torch.save`` (tensors, numbers and a string only: loads with ``weights_only``)."""
+    torch.save(calibrator, path)
+
+
+def load_calibrator(folder: str | Path) -> dict | None:
+    """A run's saved calibrator (``weights_only=True``), or None for a run saved without one."""
+    path = Path(folder) / CALIBRATION_FILE
+    return torch.load(path, weights_only=True) if path.is_file() else None
+
+
+def calibrate_saved_run(folder: str | Path) -> Path:
+    """Add ``calibration.pt`` to a run saved before calibrators were written, from its own validation
+    predictions; nothing else of the folder changes."""
+    folder = Path(folder)
+    calibrator = validation_calibrator(pd.read_csv(folder / "predictions.csv.gz"))
+    tmp = folder / f".{CALIBRATION_FILE}.tmp"
+    save_calibrator(calibrator, tmp)
+    tmp.replace(folder / CALIBRATION_FILE)
+    return folder / CALIBRATION_FILE
+
+
+def reliability(y: np.ndarray, prob: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Reliability diagram data (scikit-learn's ``calibration_curve``, quantile bins): per non-empty bin the
+    mean predicted probability and the observed share of interactions."""
+    observed, predicted = calibration_curve(y, prob, n_bins=n_bins, strategy="quantile")
+    return pd.DataFrame({"predicted": predicted, "observed": observed})
+
+
+def reliability_on_test(summaries: list[dict], n_bins: int = 10) -> pd.DataFrame:
+    """Reliability of calibrated probabilities on the test pairs (original orientation) of saved runs (each
+    summary with its ``folder``, as ``load_results`` gives): every run's network is calibrated on its own
+    validation pairs. Rows: protocol, split_seed, config, predicted, observed."""
+    frames = []
+    for s in summaries:
+        if "model" not in s["models"]:
+            continue
+        pred = pd.read_csv(Path(s["folder"]) / "predictions.csv.gz")
+        test = pred[(pred["role"] == "test") & (pred["augmentation"] == "original")]
+        prob = calibrate(validation_calibrator(pred), test["prob"].to_numpy())
+        frames.append(reliability(test["label"].to_numpy(), prob, n_bins).assign(
+            protocol=s["protocol"], split_seed=s["split_seed"], config=s["config"]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["predicted", "observed", "protocol", "split_seed", "config"])
+
+
+# --------------------------------------------------------------------------- the run's RNAs
+
+
+def run_rnas(dataset: pd.DataFrame, fams: pd.Series) -> pd.DataFrame:
+    """The RNAs of a run's pairs (original orientation): ``id``, ``family``, ``seen`` (in a training pair) and
+    ``sequence``; saved as ``rnas.csv.gz`` so a new RNA's family can be told later."""
+    orig = dataset[dataset["augmentation"] == "original"]
+    train = orig[orig["role"] == "train"]
+    seen = set(train["id_x"]) | set(train["id_y"])
+    rnas = pd.concat([orig[[f"id_{s}", f"seq_{s}"]].set_axis(["id", "sequence"], axis=1) for s in ("x", "y")])
+    rnas = rnas.drop_duplicates("id").reset_index(drop=True)
+    return rnas.assign(family=rnas["id"].map(fams), seen=rnas["id"].isin(seen))[["id", "family", "seen", "sequence"]]
+
+
+def seen_ids(folder: str | Path) -> set[str]:
+    """Ids of the RNAs in a saved run's training pairs (``split.csv.gz``, role train, original orientation)."""
+    split = pd.read_csv(Path(folder) / "split.csv.gz", usecols=["rna_x_id", "rna_y_id", "role", "augmentation"])
+    train = split[(split["role"] == "train") & (split["augmentation"] == "original")]
+    return set(train["rna_x_id"]) | set(train["rna_y_id"])
+
+
+def family_seen(seqs: list[str], rnas: pd.DataFrame, params: dict, threads: int = 1) -> list[bool]:
+    """Per sequence, whether its family has a training member, by the rules that made the run's families: a
+    known RNA keeps its family; a miRNA (at most ``families.MIRNA_MAX_LEN`` nt) shares its seed; a long RNA is
+    linked to a training long RNA by shared 31-mers (``min_kmer_containment`` of either) or an MMseqs2 hit
+    (identity >= ``min_seq_id`` over ``coverage`` of either)."""
+    seen_fams = set(rnas.loc[rnas["seen"], "family"])
+    by_id = rnas.set_index("id")["family"]
+    out: dict[int, bool] = {}
+    long_query: dict[str, str] = {}
+    for i, seq in enumerate(seqs):
+        key = rna_id(seq)
+        if key in by_id.index:
+            out[i] = by_id[key] in seen_fams
+        elif families.is_mirna(seq, None):
+            out[i] = len(normalize_sequence(seq)) >= families.SEED_END and f"seed:{families.seed(seq)}" in seen_fams
+        else:
+            long_query[str(i)] = normalize_sequence(seq)
+    if long_query:
+        train_long = rnas[rnas["seen"] & ~rnas["family"].str.startswith("seed:")]
+        target = dict(zip(train_long["id"], train_long["sequence"]))
+        linked = _long_links(long_query, target, params, threads)
+        out.update((int(q), q in linked) for q in long_query)
+    return [out[i] for i in range(len(seqs))]
+
+
+def _long_links(query: dict[str, str], target: dict[str, str], params: dict, threads: int) -> set[str]:
+    """Query ids linked to any target by the run's family rules (31-mer containment, MMseqs2 hits)."""
+    if not target:
+        return set()
+    linked: set[str] = set()
+    threshold = params.get("min_kmer_containment")
+    if threshold is not None:
+        linked |= {q for q, c in families.kmer_containment(query, target).items() if c >= threshold}
+        for t, n, counts in families._shared_kmers(target, query):
+            linked |= {q for q, shared in counts.items() if n and shared >= threshold * n}
+    hits = families.search_hits(query, target, params["min_seq_id"], threads)
+    keep = (hits["fident"] >= params["min_seq_id"]) & ((hits["qcov"] >= params["coverage"])
+                                                       | (hits["tcov"] >= params["coverage"]))
+    return linked | set(hits.loc[keep, "query"])
+
+
+def pair_cases(seq_x: list[str], seq_y: list[str], folder: str | Path, threads: int = 1) -> pd.DataFrame:
+    """Per pair (sequences of x and y): ``seen_x``, ``seen_y`` (in a training pair of the saved run),
+    ``family_seen_x``, ``family_seen_y`` (its family has a training member; empty for a run saved without
+    ``rnas.csv.gz``) and ``protocol``: C1 both seen, C2 one, C3 none, C4 no family seen."""
+    folder = Path(folder)
+    seen = seen_ids(folder)
+    out = pd.DataFrame({"seen_x": [rna_id(s) in seen for s in seq_x], "seen_y": [rna_id(s) in seen for s in seq_y]})
+    if (folder / RNAS_FILE).is_file():
+        rnas = pd.read_csv(folder / RNAS_FILE)
+        params = json.loads((folder / "manifest.json").read_text())["parameters"]
+        fam = family_seen(list(seq_x) + list(seq_y), rnas, params, threads)
+        out["family_seen_x"] = pd.array(fam[:len(seq_x)], dtype="boolean")
+        out["family_seen_y"] = pd.array(fam[len(seq_x):], dtype="boolean")
+    else:
+        out["family_seen_x"] = out["family_seen_y"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    n_seen = out["seen_x"].astype(int) + out["seen_y"].astype(int)
+    no_family = (~out["family_seen_x"].fillna(True)) & (~out["family_seen_y"].fillna(True))
+    out["protocol"] = np.select([n_seen == 2, n_seen == 1, no_family], ["C1", "C2", "C4"], "C3")
+    return out
+
+
+# --------------------------------------------------------------------------- protocol figures
+
+
+def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
+    """Per protocol, the saved runs of the model's configuration (same results root, config, tag, weighting,
+    pair budget, reverse augmentation; a trained network), any split seed."""
+    folder = Path(folder)
+    own = json.loads((folder / "metrics.json").read_text())
+    own_reverse = json.loads((folder / "manifest.json").read_text())["parameters"].get("reverse")
+    out: dict[str, list[Path]] = {}
+    for other in results.run_folders(folder.parent.parent.parent, "interactions"):
+        m = json.loads((other / "metrics.json").read_text())
+        reverse = json.loads((other / "manifest.json").read_text())["parameters"].get("reverse")
+        if ("model" in m["models"] and reverse == own_reverse
+                and all(m.get(k) == own.get(k) for k in ("config", "tag", "weighting", "max_pairs"))):
+            out.setdefault(m["protocol"], []).append(other)
+    return out
+
+
+def mean_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and 95% Student-t interval of the mean over split seeds (NaN interval with fewer than two)."""
+    v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    if len(v) < 2:
+        return float(v.mean()), np.nan, np.nan
+    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+
+
+def protocol_figures(folder: str | Path) -> pd.DataFrame:
+    """One row per protocol of ``CASE_PROTOCOLS``: the network's test AUROC and AUPRC over the sibling runs'
+    split seeds (``auroc``, ``auroc_low``, ``auroc_high``, the same for ``auprc``), ``runs`` (how many) and
+    ``run_folders`` (their names, ``;``-separated); a protocol never measured has ``runs`` 0 and no figures."""
+    siblings = sibling_runs(folder)
+    rows = []
+    for protocol in CASE_PROTOCOLS:
+        folders = sorted(siblings.get(protocol, []))
+        tests = [json.loads((f / "metrics.json").read_text())["models"]["model"]["test"] for f in folders]
+        row = {"protocol": protocol, "runs": len(folders), "run_folders": ";".join(f.name for f in folders)}
+        for metric in ("auroc", "auprc"):
+            mean, low, high = mean_interval([t[metric]["value"] for t in tests])
+            row |= {metric: mean, f"{metric}_low": low, f"{metric}_high": high}
+        rows.append(row)
+    return pd.DataFrame(rows)
