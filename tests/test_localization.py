@@ -216,6 +216,20 @@ def test_memories_train_save_and_score_new_mrnas(method, kind, tmp_path):
     assert (out["informative_kmers"].to_numpy()[:4] > 0).all() and out["informative_kmers"].iloc[4] == 0
     flagged = pd.read_csv(tmp_path / "loc.csv").iloc[4]  # the record without information is flagged, not scored
     assert flagged["id"] == "allN" and flagged.filter(regex="^(prob|call)_").isna().all()
+    # beside each probability, the run's measured figures for that class; a note where the test counts are few
+    test = run.predictions[run.predictions.fold == 0]
+    for c in LOC_CLASSES:
+        assert (out[f"mcc_{c}"] == run.metrics["mean"]["tuned"][f"mcc_{c}"]).all()
+        if 0 < test[f"true_{c}"].sum() < len(test):
+            np.testing.assert_allclose(out[f"auroc_{c}"], skm.roc_auc_score(test[f"true_{c}"], test[f"prob_{c}"]))
+        fewest = min(test[f"true_{c}"].sum(), (test[f"true_{c}"] == 0).sum())
+        assert (out[f"note_{c}"].fillna("") != "").all() == (fewest < localization.MIN_TEST_LABELS)
+    relaxed = localization.class_figures(folder, min_labels=2)  # the rule reads the counts, not the class name
+    for c in LOC_CLASSES:
+        pos, neg = int(test[f"true_{c}"].sum()), int((test[f"true_{c}"] == 0).sum())
+        assert (relaxed.at[c, "min_positives"], relaxed.at[c, "min_negatives"]) == (pos, neg)
+        assert relaxed.at[c, "reliable"] == (min(pos, neg) >= 2) == (relaxed.at[c, "note"] == "")
+    assert "MCC" in (tmp_path / "loc.csv.about.txt").read_text()
 
 
 def test_windows_memory_features_must_split_into_windows():

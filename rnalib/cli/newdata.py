@@ -282,6 +282,16 @@ def _about_pairs(model_dir: Path, calibrator: dict | None, figures: pd.DataFrame
     return "\n".join(lines) + "\n"
 
 
+def _about_localize(model_dir: Path, figures: pd.DataFrame) -> str:
+    """The side file of ``localize``: the run and, per class, its measured figures and test counts."""
+    lines = [f"model: {model_dir}", "per class: test AUROC (from predictions.csv.gz) and MCC at the tuned "
+             "thresholds (metrics.json), means over the run's folds; fewest test positives/negatives in a fold"]
+    for c, row in figures.iterrows():
+        lines.append(f"{c}: AUROC {row['auroc']:.3f}, MCC {row['mcc']:.3f}, positives >= {row['min_positives']}, "
+                     f"negatives >= {row['min_negatives']}" + (f"; {row['note']}" if row["note"] else ""))
+    return "\n".join(lines) + "\n"
+
+
 def _write_text_atomic(text: str, target: Path) -> Path:
     """Write ``text`` whole or not at all (a temporary file renamed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,8 +316,11 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
              cache: EmbeddingCache | None = None, progress: bool = True, ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl or noscl:
     the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``
-    (format by suffix). A record of no information is flagged (``informative_kmers`` 0, a warning), not
-    scored: its probabilities and calls are empty."""
+    (format by suffix). Beside each class's probability, the run's measured test figures for that class
+    (``localization.class_figures``: ``auroc_<class>``, ``mcc_<class>``, means over the run's folds, and
+    ``note_<class>`` when too few test positives or negatives per fold make them unreliable); a side file
+    ``<output>.about.txt`` names the run and the counts. A record of no information is flagged
+    (``informative_kmers`` 0, a warning), not scored: its probabilities and calls are empty."""
     output_format(output)
     from rnalib import localization
     from rnalib.data import LOC_CLASSES
@@ -324,11 +337,15 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
     x = localization.features(records[["id", "sequence"]], used, params.get("truncation", "none"), cache=cache,
                               progress=progress)
     probs, thresholds = localization.predict_new(model_dir, x)
+    figures = localization.class_figures(model_dir)
     out = records[["id"]].assign(informative_kmers=info, ambiguous_replaced=records["ambiguous_replaced"])
     for j, c in enumerate(LOC_CLASSES):
         out[f"prob_{c}"] = np.where(info > 0, probs[:, j], np.nan)
         out[f"call_{c}"] = pd.array(np.where(info > 0, probs[:, j] >= thresholds[j], 0).astype(int), dtype="Int64")
         out.loc[info == 0, f"call_{c}"] = pd.NA
         out[f"threshold_{c}"] = thresholds[j]
+        out[f"auroc_{c}"], out[f"mcc_{c}"] = figures.at[c, "auroc"], figures.at[c, "mcc"]
+        out[f"note_{c}"] = figures.at[c, "note"]
+    _write_text_atomic(_about_localize(model_dir, figures), Path(f"{output}.about.txt"))
     _write_atomic(out, Path(output))
     return out
