@@ -233,3 +233,20 @@ def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run,
 def val_seq(run, side):
     """A sequence of the first validation pair of a run."""
     return run.dataset[run.dataset.role == "val"][f"seq_{side}"].iloc[0]
+
+
+def test_reliability_bins_follow_the_observed_frequencies(saved_run):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=20_000)
+    y = (rng.uniform(size=p.size) < p).astype(int)
+    calibrated = interactions.reliability(y, p)
+    assert len(calibrated) == 10 and np.abs(calibrated["observed"] - calibrated["predicted"]).max() < 0.03
+    overconfident = interactions.reliability(y, p ** 3)  # scores far below the frequencies they stand for
+    assert (overconfident["observed"] - overconfident["predicted"]).max() > 0.2
+    folder, _ = saved_run
+    summaries, _, _ = interactions.load_results(folder.parent.parent.parent)
+    table = interactions.reliability_on_test(summaries, n_bins=3)
+    assert set(zip(table.protocol, table.split_seed)) == {("C1", 0), ("C1", 1), ("C3", 0)}
+    assert table[["predicted", "observed"]].stack().between(0, 1).all()

@@ -236,3 +236,21 @@ def protocol_effect(table: pd.DataFrame, order: tuple[str, ...], metrics: tuple[
     axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def reliability_diagram(table: pd.DataFrame) -> plt.Figure:
+    """Reliability diagram per protocol (one panel each; ``interactions.reliability_on_test``): mean calibrated
+    probability (x) against the observed share of interactions (y) per bin, one line per split seed and
+    configuration, with the diagonal of perfect calibration."""
+    protocols = list(dict.fromkeys(table["protocol"]))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(3.2 * len(protocols), 3.3), squeeze=False)
+    for ax, protocol in zip(axes[0], protocols):
+        part = table[table["protocol"] == protocol]
+        for (config, seed), line in part.groupby(["config", "split_seed"]):
+            ax.plot(line["predicted"], line["observed"], marker="o", ms=3, lw=1, label=f"{config} s{seed}")
+        ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+        ax.set(title=protocol, xlim=(0, 1), ylim=(0, 1), xlabel="calibrated probability (test)")
+    axes[0][0].set_ylabel("observed share of interactions")
+    axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig
