@@ -187,8 +187,8 @@ def test_predict_pairs_says_the_protocol_of_each_pair_and_its_measured_figures(s
         values = np.array([t[metric]["value"] for t in c1])
         half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
         assert out.loc[0, f"protocol_{metric}"] == pytest.approx(values.mean())
-        assert out.loc[0, f"protocol_{metric}_low"] == pytest.approx(values.mean() - half)
-        assert out.loc[0, f"protocol_{metric}_high"] == pytest.approx(values.mean() + half)
+        assert out.loc[0, f"protocol_{metric}_low"] == pytest.approx(max(values.mean() - half, 0))
+        assert out.loc[0, f"protocol_{metric}_high"] == pytest.approx(min(values.mean() + half, 1))
         assert out.loc[2, f"protocol_{metric}"] == pytest.approx(c3[metric]["value"])
         assert np.isnan(out.loc[2, f"protocol_{metric}_low"])  # one split seed: no interval
         assert out.loc[[1, 3], f"protocol_{metric}"].isna().all()  # C2, C4 never measured: no number

@@ -7,7 +7,7 @@ calibrated probabilities.
   training member a C4 case.
 - **Protocol figures**: the network's test AUROC and AUPRC of the runs of the model's configuration under
   each protocol (same results root, configuration, tag, weighting, pair budget): mean and a 95% Student-t
-  interval over their split seeds.
+  interval over their split seeds (clipped to [0, 1]).
 - **Calibration**: isotonic regression (scikit-learn) of the labels on the network's scores over the
   validation pairs (original orientation), stored as plain tensors in ``calibration.pt`` beside ``model.pt``;
   its probability is the chance of an interaction at the validation prevalence.
@@ -210,14 +210,15 @@ def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval of the mean over split seeds (NaN interval with fewer than two)."""
+    """Mean and 95% Student-t interval of the mean over split seeds, clipped to [0, 1] where AUROC and AUPRC
+    live (NaN interval with fewer than two)."""
     v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
     if len(v) == 0:
         return np.nan, np.nan, np.nan
     if len(v) < 2:
         return float(v.mean()), np.nan, np.nan
     half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+    return float(v.mean()), float(max(v.mean() - half, 0.0)), float(min(v.mean() + half, 1.0))
 
 
 def protocol_figures(folder: str | Path) -> pd.DataFrame:
