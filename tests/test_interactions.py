@@ -58,7 +58,10 @@ def test_saved_run_follows_the_contract_and_reloads(seed_csv, tmp_path):
     result = run(seed_csv, tmp_path / "cache", protocol="C3")
     folder = interactions.save_run(result, tmp_path / "reports", "Tiny__C3", "Tiny")
     assert {p.name for p in folder.iterdir()} == {"metrics.json", "predictions.csv.gz", "manifest.json",
-                                                  "split.csv.gz", "history.csv.gz", "model.pt"}
+                                                  "split.csv.gz", "history.csv.gz", "model.pt", "calibration.pt",
+                                                  "rnas.csv.gz"}
+    rnas = pd.read_csv(folder / "rnas.csv.gz")  # every RNA of the pairs once, with its family and seen status
+    assert list(rnas.columns) == ["id", "family", "seen", "sequence"] and rnas["id"].is_unique
     preds = pd.read_csv(folder / "predictions.csv.gz")
     assert {"rna_x_id", "rna_y_id", "label", "prob", "role"} <= set(preds.columns)
     split = pd.read_csv(folder / "split.csv.gz")
