@@ -155,6 +155,14 @@ def _mutated(seq, positions):
     return "".join(chars)
 
 
+def _c1_not_a_training_pair(orig):
+    """Sequences (x, y) of two training RNAs that never form a training pair together."""
+    train = orig[orig.role == "train"]
+    keys = {frozenset(p) for p in zip(train.id_x, train.id_y)}
+    return next((sx, sy) for ix, sx in zip(train.id_x, train.seq_x) for iy, sy in zip(train.id_y, train.seq_y)
+                if frozenset((ix, iy)) not in keys)
+
+
 def test_predict_pairs_says_the_protocol_of_each_pair_and_its_measured_figures(saved_run, tmp_path):
     folder, run = saved_run
     orig = run.dataset[run.dataset.augmentation == "original"]
@@ -162,19 +170,23 @@ def test_predict_pairs_says_the_protocol_of_each_pair_and_its_measured_figures(s
     train_ids = set(orig.loc[orig.role == "train", "id_x"]) | set(orig.loc[orig.role == "train", "id_y"])
     mirna = next(s for i, s in zip(orig.id_x, orig.seq_x) if i in train_ids and len(s) <= 30)
     lnc = next(s for i, s in zip(orig.id_y, orig.seq_y) if i in train_ids and len(s) > 200)
+    c1_x, c1_y = _c1_not_a_training_pair(orig)
     rng = __import__("numpy").random.default_rng(5)
     novel = "".join(rng.choice(list("ACGU"), 300))
     csv = tmp_path / "p.csv"
-    pd.DataFrame({"RNA_sequence_x": [train.seq_x, train.seq_x, _mutated(mirna, [12, 15]), "UUUUUUUUAGCAGCAGCAGC"],
-                  "RNA_sequence_y": [train.seq_y, novel, _mutated(lnc, [50]), novel]}).to_csv(csv, index=False)
+    pd.DataFrame({"RNA_sequence_x": [train.seq_y, c1_x, train.seq_x, _mutated(mirna, [12, 15]), "UUUUUUUUAGCAGCAGCAGC"],
+                  "RNA_sequence_y": [train.seq_x, c1_y, novel, _mutated(lnc, [50]), novel]}).to_csv(csv, index=False)
     asked = pd.read_csv(csv)
     order = [(data.rna_id(a), data.rna_id(b)) for a, b in zip(asked.RNA_sequence_x, asked.RNA_sequence_y)]
     out = newdata.predict_pairs(csv, folder, tmp_path / "s.csv", progress=False)  # ranked by score
     out = out.set_index(["x", "y"]).loc[order].reset_index()  # back in the order asked
-    assert list(out["seen_x"]) == [True, True, False, False] and list(out["seen_y"]) == [True, False, False, False]
-    assert list(out["family_seen_x"]) == [True, True, True, False]
-    assert list(out["family_seen_y"]) == [True, False, True, False]
-    assert list(out["protocol"]) == ["C1", "C2", "C3", "C4"]
+    # row 0: a training pair asked the other way round: in-sample, no protocol figure
+    assert list(out["in_training"]) == [True, False, False, False, False]
+    assert list(out["seen_x"]) == [True, True, True, False, False]
+    assert list(out["seen_y"]) == [True, True, False, False, False]
+    assert list(out["family_seen_x"]) == [True, True, True, True, False]
+    assert list(out["family_seen_y"]) == [True, True, False, True, False]
+    assert list(out["protocol"]) == ["C1", "C1", "C2", "C3", "C4"]
     import json
     import numpy as np
     from scipy import stats
@@ -186,17 +198,51 @@ def test_predict_pairs_says_the_protocol_of_each_pair_and_its_measured_figures(s
     for metric in ("auroc", "auprc"):
         values = np.array([t[metric]["value"] for t in c1])
         half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
-        assert out.loc[0, f"protocol_{metric}"] == pytest.approx(values.mean())
-        assert out.loc[0, f"protocol_{metric}_low"] == pytest.approx(max(values.mean() - half, 0))
-        assert out.loc[0, f"protocol_{metric}_high"] == pytest.approx(min(values.mean() + half, 1))
-        assert out.loc[2, f"protocol_{metric}"] == pytest.approx(c3[metric]["value"])
-        assert np.isnan(out.loc[2, f"protocol_{metric}_low"])  # one split seed: no interval
-        assert out.loc[[1, 3], f"protocol_{metric}"].isna().all()  # C2, C4 never measured: no number
-    assert list(out["protocol_runs"]) == [2, 0, 1, 0]
-    assert out.loc[1, "protocol_note"] == "not measured: no saved run of this configuration under C2"
-    assert out.loc[0, "protocol_note"] in ("", None) or pd.isna(out.loc[0, "protocol_note"])
+        assert out.loc[1, f"protocol_{metric}"] == pytest.approx(values.mean())
+        assert out.loc[1, f"protocol_{metric}_low"] == pytest.approx(max(values.mean() - half, 0))
+        assert out.loc[1, f"protocol_{metric}_high"] == pytest.approx(min(values.mean() + half, 1))
+        assert out.loc[3, f"protocol_{metric}"] == pytest.approx(c3[metric]["value"])
+        assert np.isnan(out.loc[3, f"protocol_{metric}_low"])  # one split seed: no interval
+        assert out.loc[[0, 2, 4], f"protocol_{metric}"].isna().all()  # in-sample, C2, C4 never measured: no number
+    assert list(out["protocol_runs"]) == [0, 2, 0, 1, 0]
+    assert out.loc[0, "protocol_note"] == "training pair: score is in-sample; no protocol figure applies"
+    assert out.loc[2, "protocol_note"] == "not measured: no saved run of this configuration under C2"
+    assert out.loc[3, "protocol_note"] == "1 split seed: no interval"
+    assert pd.isna(out.loc[1, "protocol_note"]) or out.loc[1, "protocol_note"] == ""
     about = (tmp_path / "s.csv.about.txt").read_text()
     assert "C1: 2 run(s): Tiny__C1__s0;Tiny__C1__s1" in about and "C2: 0 run(s): none (not measured)" in about
+
+
+def test_a_run_saved_without_its_rnas_labels_two_new_rnas_c3_or_c4(saved_run, tmp_path):
+    import shutil
+
+    folder, run = saved_run
+    old = tmp_path / "results" / "interactions" / "Old__C1__s0"
+    shutil.copytree(folder, old)
+    (old / "rnas.csv.gz").unlink()
+    rng = __import__("numpy").random.default_rng(7)
+    novel = "".join(rng.choice(list("ACGU"), 300))
+    csv = write(tmp_path / "p.csv", f"RNA_sequence_x,RNA_sequence_y\nUUUUUUUUAGCAGCAGCAGC,{novel}\n")
+    out = newdata.predict_pairs(csv, old, tmp_path / "s.csv", progress=False)
+    assert out["protocol"].item() == "C3 or C4" and out["family_seen_x"].isna().all()
+    assert out["protocol_auroc"].isna().all() and out["protocol_runs"].item() == 0
+    assert out["protocol_note"].item().startswith("families unknown (run saved without rnas.csv.gz)")
+
+
+def test_a_new_long_rna_linked_only_to_a_validation_rna_joins_its_family():
+    """Families are connected components over all the run's RNAs: a new long RNA close to a validation RNA whose
+    family has a training member is in a seen family (C3), though it resembles no training RNA."""
+    import numpy as np
+
+    from rnalib.interactions import trust
+
+    rng = np.random.default_rng(3)
+    train_seq, val_seq_, other = ("".join(rng.choice(list("ACGU"), 300)) for _ in range(3))
+    rnas = pd.DataFrame({"id": ["t", "v", "o"], "family": ["F", "F", "G"], "seen": [True, False, False],
+                         "sequence": [train_seq, val_seq_, other]})
+    params = {"min_kmer_containment": 0.3, "min_seq_id": 0.8, "coverage": 0.5}
+    new = [_mutated(val_seq_, [150]), _mutated(other, [150]), _mutated(train_seq, [150])]
+    assert trust.family_seen(new, rnas, params) == [True, False, True]
 
 
 def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run, tmp_path):

@@ -243,28 +243,49 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     out = table[["x", "y"]].assign(probability=prob, score=score, interacts=calls, threshold=threshold,
                                    calibrated_prevalence=calibrator["prevalence"] if calibrator else np.nan,
                                    informative=informative)
-    out = pd.concat([out, _trust_columns(table, model_dir, threads)], axis=1).assign(
+    figures = interactions.protocol_figures(model_dir)
+    out = pd.concat([out, _trust_columns(table, model_dir, figures, threads)], axis=1).assign(
         ambiguous_replaced_x=table["ambiguous_replaced_x"], ambiguous_replaced_y=table["ambiguous_replaced_y"])
     out = out.sort_values("score", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[~out["informative"].to_numpy()] = pd.NA
     out.insert(0, "rank", rank)
     about = Path(f"{output}.about.txt")
-    _write_text_atomic(_about_pairs(model_dir, calibrator, interactions.protocol_figures(model_dir)), about)
+    _write_text_atomic(_about_pairs(model_dir, calibrator, figures), about)
     _write_atomic(out, Path(output))
     return out
 
 
-def _trust_columns(table: pd.DataFrame, model_dir: Path, threads: int) -> pd.DataFrame:
-    """Per pair: seen status, protocol case and that protocol's figures (``interactions.pair_cases``,
-    ``interactions.protocol_figures``)."""
+FIGURE_COLUMNS = ["auroc", "auroc_low", "auroc_high", "auprc", "auprc_low", "auprc_high", "runs"]
+"""The protocol figures written beside each pair (prefixed ``protocol_``)."""
+
+
+def _trust_columns(table: pd.DataFrame, model_dir: Path, figures: pd.DataFrame, threads: int) -> pd.DataFrame:
+    """Per pair: training-pair and seen status, protocol case, that protocol's figures (``figures`` from
+    ``interactions.protocol_figures``) and ``protocol_note``; a training pair (in-sample score) and a pair whose
+    case is unknown get no figures."""
     cases = interactions.pair_cases(list(table["seq_x"]), list(table["seq_y"]), model_dir, threads)
-    figures = interactions.protocol_figures(model_dir).set_index("protocol")
-    columns = ["auroc", "auroc_low", "auroc_high", "auprc", "auprc_low", "auprc_high", "runs"]
-    measured = figures.loc[cases["protocol"], columns].reset_index(drop=True).add_prefix("protocol_")
-    note = np.where(measured["protocol_runs"] > 0, "", "not measured: no saved run of this configuration "
-                    "under " + cases["protocol"])
-    return pd.concat([cases, measured], axis=1).assign(protocol_note=note)
+    measured = figures.set_index("protocol").reindex(cases["protocol"])[FIGURE_COLUMNS].reset_index(drop=True)
+    measured["runs"] = measured["runs"].fillna(0).astype(int)
+    notes = [_protocol_note(c, n, t) for c, n, t in zip(cases["protocol"], measured["runs"], cases["in_training"])]
+    no_figure = cases["in_training"].to_numpy() | (cases["protocol"] == interactions.FAMILIES_UNKNOWN).to_numpy()
+    measured.loc[no_figure, FIGURE_COLUMNS] = np.nan
+    measured.loc[no_figure, "runs"] = 0
+    measured["runs"] = measured["runs"].astype(int)
+    return pd.concat([cases, measured.add_prefix("protocol_")], axis=1).assign(protocol_note=notes)
+
+
+def _protocol_note(protocol: str, runs: int, in_training: bool) -> str:
+    """Why a pair's protocol figures are missing or thin (empty when there is nothing to say)."""
+    if in_training:
+        return "training pair: score is in-sample; no protocol figure applies"
+    if protocol == interactions.FAMILIES_UNKNOWN:
+        return "families unknown (run saved without rnas.csv.gz): C3 or C4; no single protocol figure"
+    if runs == 0:
+        return f"not measured: no saved run of this configuration under {protocol}"
+    if runs == 1:
+        return "1 split seed: no interval"
+    return ""
 
 
 def _about_pairs(model_dir: Path, calibrator: dict | None, figures: pd.DataFrame) -> str:

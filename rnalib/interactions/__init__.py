@@ -13,12 +13,12 @@ from .study import (BASELINES, InteractionRun, config_table, family_degree_score
                     load_results, make_dataset, metrics_frame, over_splits, pair_features, paired_differences,
                     probabilities, protocol_sentences, rebuild_dataset, residual_similarity, rna_families,
                     run_interactions, save_run, split_counts, variant_name, warm_cache)
-from .trust import (calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases, protocol_figures,
-                    reliability, reliability_on_test)
+from .trust import (FAMILIES_UNKNOWN, calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases,
+                    protocol_figures, reliability, reliability_on_test)
 
 __all__ = ["BASELINES", "InteractionRun", "config_table", "family_degree_scores", "latent", "load_model",
            "load_results", "make_dataset", "metrics_frame", "over_splits", "pair_features", "paired_differences",
            "probabilities", "protocol_sentences", "rebuild_dataset", "residual_similarity", "rna_families",
            "run_interactions", "save_run", "split_counts", "variant_name", "warm_cache",
-           "calibrate", "calibrate_saved_run", "fit_calibrator", "load_calibrator", "pair_cases", "protocol_figures",
-           "reliability", "reliability_on_test"]
+           "FAMILIES_UNKNOWN", "calibrate", "calibrate_saved_run", "fit_calibrator", "load_calibrator", "pair_cases",
+           "protocol_figures", "reliability", "reliability_on_test"]

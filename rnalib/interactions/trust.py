@@ -123,16 +123,29 @@ def run_rnas(dataset: pd.DataFrame, fams: pd.Series) -> pd.DataFrame:
 
 def seen_ids(folder: str | Path) -> set[str]:
     """Ids of the RNAs in a saved run's training pairs (``split.csv.gz``, role train, original orientation)."""
-    split = pd.read_csv(Path(folder) / "split.csv.gz", usecols=["rna_x_id", "rna_y_id", "role", "augmentation"])
-    train = split[(split["role"] == "train") & (split["augmentation"] == "original")]
+    train = _train_pairs(folder)
     return set(train["rna_x_id"]) | set(train["rna_y_id"])
+
+
+def training_pair_keys(folder: str | Path) -> set[frozenset]:
+    """The saved run's training pairs (any label, original orientation) as unordered id pairs."""
+    train = _train_pairs(folder)
+    return {frozenset(p) for p in zip(train["rna_x_id"], train["rna_y_id"])}
+
+
+def _train_pairs(folder: str | Path) -> pd.DataFrame:
+    """Rows of a saved run's ``split.csv.gz`` with role train, original orientation."""
+    split = pd.read_csv(Path(folder) / "split.csv.gz", usecols=["rna_x_id", "rna_y_id", "role", "augmentation"])
+    return split[(split["role"] == "train") & (split["augmentation"] == "original")]
 
 
 def family_seen(seqs: list[str], rnas: pd.DataFrame, params: dict, threads: int = 1) -> list[bool]:
     """Per sequence, whether its family has a training member, by the rules that made the run's families: a
-    known RNA keeps its family; a miRNA (at most ``families.MIRNA_MAX_LEN`` nt) shares its seed; a long RNA is
-    linked to a training long RNA by shared 31-mers (``min_kmer_containment`` of either) or an MMseqs2 hit
-    (identity >= ``min_seq_id`` over ``coverage`` of either)."""
+    known RNA keeps its family; a miRNA (at most ``families.MIRNA_MAX_LEN`` nt: a new RNA has no category, so
+    length decides, where the run used the category; the same on the bundled data) shares its seed; a long RNA
+    joins the family of any long RNA of the run (training, validation or test: families are connected
+    components over all of them) it is linked to by shared 31-mers (``min_kmer_containment`` of either) or an
+    MMseqs2 hit (identity >= ``min_seq_id`` over ``coverage`` of either)."""
     seen_fams = set(rnas.loc[rnas["seen"], "family"])
     by_id = rnas.set_index("id")["family"]
     out: dict[int, bool] = {}
@@ -146,36 +159,45 @@ def family_seen(seqs: list[str], rnas: pd.DataFrame, params: dict, threads: int 
         else:
             long_query[str(i)] = normalize_sequence(seq)
     if long_query:
-        train_long = rnas[rnas["seen"] & ~rnas["family"].str.startswith("seed:")]
-        target = dict(zip(train_long["id"], train_long["sequence"]))
-        linked = _long_links(long_query, target, params, threads)
-        out.update((int(q), q in linked) for q in long_query)
+        run_long = rnas[~rnas["family"].astype(str).str.startswith("seed:")]
+        links = _long_links(long_query, dict(zip(run_long["id"], run_long["sequence"])), params, threads)
+        out.update((int(q), any(by_id[t] in seen_fams for lq, t in links if lq == q)) for q in long_query)
     return [out[i] for i in range(len(seqs))]
 
 
-def _long_links(query: dict[str, str], target: dict[str, str], params: dict, threads: int) -> set[str]:
-    """Query ids linked to any target by the run's family rules (31-mer containment, MMseqs2 hits)."""
+def _long_links(query: dict[str, str], target: dict[str, str], params: dict, threads: int) -> set[tuple[str, str]]:
+    """(query id, target id) pairs linked by the run's family rules (31-mer containment of either, MMseqs2 hits)."""
     if not target:
         return set()
-    linked: set[str] = set()
+    linked: set[tuple[str, str]] = set()
     threshold = params.get("min_kmer_containment")
     if threshold is not None:
-        linked |= {q for q, c in families.kmer_containment(query, target).items() if c >= threshold}
+        for q, n, counts in families._shared_kmers(query, target):
+            linked |= {(q, t) for t, shared in counts.items() if n and shared >= threshold * n}
         for t, n, counts in families._shared_kmers(target, query):
-            linked |= {q for q, shared in counts.items() if n and shared >= threshold * n}
+            linked |= {(q, t) for q, shared in counts.items() if n and shared >= threshold * n}
     hits = families.search_hits(query, target, params["min_seq_id"], threads)
     keep = (hits["fident"] >= params["min_seq_id"]) & ((hits["qcov"] >= params["coverage"])
                                                        | (hits["tcov"] >= params["coverage"]))
-    return linked | set(hits.loc[keep, "query"])
+    return linked | set(zip(hits.loc[keep, "query"], hits.loc[keep, "target"]))
+
+
+FAMILIES_UNKNOWN = "C3 or C4"
+"""The case of a pair of two unseen RNAs when the run was saved without ``rnas.csv.gz`` (families unknown)."""
 
 
 def pair_cases(seq_x: list[str], seq_y: list[str], folder: str | Path, threads: int = 1) -> pd.DataFrame:
-    """Per pair (sequences of x and y): ``seen_x``, ``seen_y`` (in a training pair of the saved run),
-    ``family_seen_x``, ``family_seen_y`` (its family has a training member; empty for a run saved without
-    ``rnas.csv.gz``) and ``protocol``: C1 both seen, C2 one, C3 none, C4 no family seen."""
+    """Per pair (sequences of x and y): ``in_training`` (the pair itself, either orientation, is a training pair
+    of the saved run: its score is in-sample), ``seen_x``, ``seen_y`` (in a training pair), ``family_seen_x``,
+    ``family_seen_y`` (its family has a training member; empty for a run saved without ``rnas.csv.gz``) and
+    ``protocol``: C1 both seen, C2 one, C3 none, C4 no family seen, ``FAMILIES_UNKNOWN`` for none seen when
+    the families are unknown."""
     folder = Path(folder)
     seen = seen_ids(folder)
-    out = pd.DataFrame({"seen_x": [rna_id(s) in seen for s in seq_x], "seen_y": [rna_id(s) in seen for s in seq_y]})
+    ids_x, ids_y = [rna_id(s) for s in seq_x], [rna_id(s) for s in seq_y]
+    train_keys = training_pair_keys(folder)
+    out = pd.DataFrame({"in_training": [frozenset(p) in train_keys for p in zip(ids_x, ids_y)],
+                        "seen_x": [i in seen for i in ids_x], "seen_y": [i in seen for i in ids_y]})
     if (folder / RNAS_FILE).is_file():
         rnas = pd.read_csv(folder / RNAS_FILE)
         params = json.loads((folder / "manifest.json").read_text())["parameters"]
@@ -185,8 +207,10 @@ def pair_cases(seq_x: list[str], seq_y: list[str], folder: str | Path, threads: 
     else:
         out["family_seen_x"] = out["family_seen_y"] = pd.array([pd.NA] * len(out), dtype="boolean")
     n_seen = out["seen_x"].astype(int) + out["seen_y"].astype(int)
+    unknown = out["family_seen_x"].isna() | out["family_seen_y"].isna()
     no_family = (~out["family_seen_x"].fillna(True)) & (~out["family_seen_y"].fillna(True))
-    out["protocol"] = np.select([n_seen == 2, n_seen == 1, no_family], ["C1", "C2", "C4"], "C3")
+    out["protocol"] = np.select([n_seen == 2, n_seen == 1, unknown.to_numpy(), no_family.to_numpy()],
+                                ["C1", "C2", FAMILIES_UNKNOWN, "C4"], "C3")
     return out
 
 
