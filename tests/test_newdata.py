@@ -245,6 +245,50 @@ def test_a_new_long_rna_linked_only_to_a_validation_rna_joins_its_family():
     assert trust.family_seen(new, rnas, params) == [True, False, True]
 
 
+def test_protocol_figures_pool_only_the_same_setting_once_per_seed_and_count_finite_values(saved_run, tmp_path):
+    import json
+    import shutil
+
+    import numpy as np
+
+    folder, _ = saved_run
+    root = tmp_path / "results" / "interactions"
+    shutil.copytree(folder.parent, root)
+
+    def clone(src, name, params=None, test=None):
+        shutil.copytree(root / src, root / name)
+        manifest, metrics = json.loads((root / name / "manifest.json").read_text()), json.loads(
+            (root / name / "metrics.json").read_text())
+        manifest["parameters"] |= params or {}
+        metrics["split_seed"] = manifest["parameters"]["split_seed"]
+        for metric, value in (test or {}).items():
+            metrics["models"]["model"]["test"][metric]["value"] = value
+        (root / name / "manifest.json").write_text(json.dumps(manifest))
+        (root / name / "metrics.json").write_text(json.dumps(metrics))
+
+    clone("Tiny__C1__s1", "Tiny__C1__s2", {"ratio": 5, "split_seed": 2})  # another ratio: another model
+    clone("Tiny__C1__s1", "Tiny__C1__s3", {"embedder": {"used": "other"}, "split_seed": 3})  # another embedder
+    clone("Tiny__C3__s0", "Tiny__C3__s0__copy")  # the same protocol and split seed again
+    clone("Tiny__C3__s0", "Tiny__C3__s4", {"split_seed": 4}, {"auroc": float("nan"), "auprc": float("nan")})
+    with pytest.warns(UserWarning, match="same setting, protocol and split seed"):
+        figures = interactions.protocol_figures(root / "Tiny__C1__s0").set_index("protocol")
+    assert figures.at["C1", "runs"] == 2 and figures.at["C1", "run_folders"] == "Tiny__C1__s0;Tiny__C1__s1"
+    assert figures.at["C3", "runs"] == 1 and figures.at["C3", "run_folders"] == "Tiny__C3__s0"
+    assert np.isfinite(figures.at["C3", "auroc"]) and np.isnan(figures.at["C3", "auroc_low"])
+
+
+def test_mean_interval_is_the_student_t_interval_of_fixed_values():
+    import numpy as np
+
+    from rnalib.interactions import trust
+
+    mean, low, high = trust.mean_interval([0.6, 0.7, 0.8])
+    half = 4.302652729911275 * 0.1 / np.sqrt(3)
+    assert mean == pytest.approx(0.7) and low == pytest.approx(0.7 - half) and high == pytest.approx(0.7 + half)
+    assert trust.mean_interval([0.5, float("nan")])[0] == 0.5 and np.isnan(trust.mean_interval([0.5])[1])
+    assert trust.mean_interval([0.5, 0.9]) == pytest.approx((0.7, 0.0, 1.0))  # two seeds: clipped to [0, 1]
+
+
 def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run, tmp_path):
     import numpy as np
     import torch

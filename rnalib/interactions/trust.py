@@ -5,9 +5,11 @@ calibrated probabilities.
   ``split.csv.gz``, role ``train``; validation RNAs are not seen); both seen is a C1 case, exactly one a C2 case,
   none a C3 case, and none whose *family* (``families.assign_families``: miRNA seed, linked long RNAs) has a
   training member a C4 case.
-- **Protocol figures**: the network's test AUROC and AUPRC of the runs of the model's configuration under
-  each protocol (same results root, configuration, tag, weighting, pair budget): mean and a 95% Student-t
-  interval over their split seeds (clipped to [0, 1]).
+- **Protocol figures**: the network's test AUROC and AUPRC of the runs of the model's setting under each
+  protocol (same results root and tag, every manifest parameter equal but protocol, split seed and settings
+  that do not change the model): mean and a 95% Student-t interval over their split seeds (clipped to [0, 1]).
+  They are the figures of *other* models (the runs trained under that protocol, on their own split and
+  training size), and AUPRC holds only at the test pairs' ratio of negatives.
 - **Calibration**: isotonic regression (scikit-learn) of the labels on the network's scores over the
   validation pairs (original orientation), stored as plain tensors in ``calibration.pt`` beside ``model.pt``;
   its probability is the chance of an interaction at the validation prevalence.
@@ -15,6 +17,7 @@ calibrated probabilities.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -217,20 +220,39 @@ def pair_cases(seq_x: list[str], seq_y: list[str], folder: str | Path, threads: 
 # --------------------------------------------------------------------------- protocol figures
 
 
+SIBLING_FREE = ("protocol", "split_seed", "variant", "n_boot", "threads", "progress")
+"""Manifest parameters sibling runs may differ in: the protocol and split seed measured, the folder name, and
+settings that do not change the model (bootstrap resamples, threads, progress bars)."""
+
+
 def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
-    """Per protocol, the saved runs of the model's configuration (same results root, config, tag, weighting,
-    pair budget, reverse augmentation; a trained network), any split seed."""
+    """Per protocol, the saved runs of the model's setting (same results root, tag, a trained network, and every
+    manifest parameter equal but ``SIBLING_FREE``: embedder, ratio, pairs file, lengths, family rules, network
+    configuration ...), one per split seed: a second folder of the same (protocol, split seed) is left out with
+    a warning."""
     folder = Path(folder)
-    own = json.loads((folder / "metrics.json").read_text())
-    own_reverse = json.loads((folder / "manifest.json").read_text())["parameters"].get("reverse")
+    own, own_params = _run_identity(folder)
     out: dict[str, list[Path]] = {}
-    for other in results.run_folders(folder.parent.parent.parent, "interactions"):
-        m = json.loads((other / "metrics.json").read_text())
-        reverse = json.loads((other / "manifest.json").read_text())["parameters"].get("reverse")
-        if ("model" in m["models"] and reverse == own_reverse
-                and all(m.get(k) == own.get(k) for k in ("config", "tag", "weighting", "max_pairs"))):
-            out.setdefault(m["protocol"], []).append(other)
+    taken: dict[tuple, Path] = {}
+    for other in sorted(results.run_folders(folder.parent.parent.parent, "interactions")):
+        m, params = _run_identity(other)
+        if not ("model" in m["models"] and m.get("tag") == own.get("tag") and params == own_params):
+            continue
+        key = (m["protocol"], m.get("split_seed"))
+        if key in taken:
+            warnings.warn(f"{other}: same setting, protocol and split seed as {taken[key]}; left out of the "
+                          "protocol figures", UserWarning, stacklevel=2)
+            continue
+        taken[key] = other
+        out.setdefault(m["protocol"], []).append(other)
     return out
+
+
+def _run_identity(folder: Path) -> tuple[dict, dict]:
+    """A run's metrics and its manifest parameters less ``SIBLING_FREE``."""
+    m = json.loads((folder / "metrics.json").read_text())
+    params = json.loads((folder / "manifest.json").read_text())["parameters"]
+    return m, {k: v for k, v in params.items() if k not in SIBLING_FREE}
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
@@ -245,18 +267,25 @@ def mean_interval(values: list[float]) -> tuple[float, float, float]:
     return float(v.mean()), float(max(v.mean() - half, 0.0)), float(min(v.mean() + half, 1.0))
 
 
+def _finite(value) -> bool:
+    """Whether a metric value read from ``metrics.json`` is a finite number (not null, NaN or infinite)."""
+    return value is not None and bool(np.isfinite(float(value)))
+
+
 def protocol_figures(folder: str | Path) -> pd.DataFrame:
     """One row per protocol of ``CASE_PROTOCOLS``: the network's test AUROC and AUPRC over the sibling runs'
-    split seeds (``auroc``, ``auroc_low``, ``auroc_high``, the same for ``auprc``), ``runs`` (how many) and
-    ``run_folders`` (their names, ``;``-separated); a protocol never measured has ``runs`` 0 and no figures."""
+    split seeds whose test AUROC and AUPRC are both finite (``auroc``, ``auroc_low``, ``auroc_high``, the same
+    for ``auprc``), ``runs`` (how many such seeds: the values the means use) and ``run_folders`` (their names,
+    ``;``-separated); a protocol never measured has ``runs`` 0 and no figures."""
     siblings = sibling_runs(folder)
     rows = []
     for protocol in CASE_PROTOCOLS:
-        folders = sorted(siblings.get(protocol, []))
-        tests = [json.loads((f / "metrics.json").read_text())["models"]["model"]["test"] for f in folders]
-        row = {"protocol": protocol, "runs": len(folders), "run_folders": ";".join(f.name for f in folders)}
+        tests = {f: json.loads((f / "metrics.json").read_text())["models"]["model"]["test"]
+                 for f in sorted(siblings.get(protocol, []))}
+        used = [f for f, t in tests.items() if all(_finite(t[m]["value"]) for m in ("auroc", "auprc"))]
+        row = {"protocol": protocol, "runs": len(used), "run_folders": ";".join(f.name for f in used)}
         for metric in ("auroc", "auprc"):
-            mean, low, high = mean_interval([t[metric]["value"] for t in tests])
+            mean, low, high = mean_interval([tests[f][metric]["value"] for f in used])
             row |= {metric: mean, f"{metric}_low": low, f"{metric}_high": high}
         rows.append(row)
     return pd.DataFrame(rows)
