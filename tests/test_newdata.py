@@ -295,10 +295,10 @@ def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run,
 
     folder, run = saved_run
     state = torch.load(folder / "calibration.pt", weights_only=True)  # plain tensors and numbers
-    assert state["method"] == "isotonic" and (torch.diff(state["y"]) >= 0).all()
-    grid = np.linspace(-0.5, 1.5, 401)
-    assert (np.diff(interactions.calibrate(state, grid)) >= 0).all()
     val = run.predictions[(run.predictions.role == "val") & (run.predictions.augmentation == "original")]
+    assert state["positives"] == val["label"].sum() < 50 and state["method"] == "platt"  # few positives: Platt
+    grid = np.linspace(-0.5, 1.5, 401)
+    assert (np.diff(interactions.calibrate(state, grid)) > 0).all()  # strictly increasing: no ties
     calibrated = interactions.calibrate(state, val["prob"].to_numpy())
     assert abs(calibrated.mean() - val["label"].mean()) < 0.01
     assert state["prevalence"] == pytest.approx(run.metrics["val_prevalence"])
@@ -317,7 +317,52 @@ def test_calibrator_is_monotone_and_matches_the_validation_prevalence(saved_run,
     assert "calibration: unavailable" in (tmp_path / "old.csv.about.txt").read_text()
     interactions.calibrate_saved_run(old)  # added from the run's own validation predictions: the same calibrator
     again = interactions.load_calibrator(old)
-    assert torch.allclose(again["x"], state["x"], atol=1e-6) and torch.allclose(again["y"], state["y"], atol=1e-6)
+    assert all(torch.allclose(again[k], state[k], atol=1e-6) for k in ("coef", "intercept"))
+
+
+def test_calibrator_uses_only_validation_pairs_in_their_original_orientation(saved_run):
+    import numpy as np
+
+    from rnalib.interactions import trust
+
+    _, run = saved_run
+    pred = run.predictions
+    state = trust.validation_calibrator(pred)
+    rng = np.random.default_rng(0)
+    others = ~((pred.role == "val") & (pred.augmentation == "original"))
+    shuffled = pred.copy()
+    shuffled.loc[others, "label"] = rng.permutation(pred.loc[others, "label"].to_numpy())  # test, reversed rows
+    assert shuffled.loc[others, "label"].to_numpy().tolist() != pred.loc[others, "label"].to_numpy().tolist()
+    again = trust.validation_calibrator(shuffled)
+    val = pred[~others]
+    refit = trust.fit_calibrator(val["label"].to_numpy(), val["prob"].to_numpy())
+    grid = np.linspace(0, 1, 101)
+    assert np.allclose(trust.calibrate(again, grid), trust.calibrate(state, grid))
+    assert np.allclose(trust.calibrate(refit, grid), trust.calibrate(state, grid))
+    flipped = pred.copy()
+    flipped.loc[~others, "label"] = 1 - pred.loc[~others, "label"]  # the validation labels do matter
+    assert not np.allclose(trust.calibrate(trust.validation_calibrator(flipped), grid), trust.calibrate(state, grid))
+
+
+def test_few_validation_positives_get_platt_scaling_many_get_isotonic():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from rnalib.interactions import trust
+
+    rng = np.random.default_rng(1)
+    score = rng.uniform(size=400)
+    y = (rng.uniform(size=400) < score * 0.1).astype(int)  # about 20 positives
+    few = trust.fit_calibrator(y, score)
+    assert few["method"] == "platt" and few["positives"] == y.sum() < trust.MIN_ISOTONIC_POSITIVES
+    expected = LogisticRegression(C=1e6).fit(score.reshape(-1, 1), y).predict_proba(score.reshape(-1, 1))[:, 1]
+    assert np.allclose(trust.calibrate(few, score), expected, atol=1e-6)
+    test = np.sort(rng.uniform(size=50))
+    assert len(np.unique(trust.calibrate(few, test))) == 50 and trust.calibrate(few, test).max() < 0.99
+    iso = trust.fit_calibrator(y, score, min_positives=5)
+    assert iso["method"] == "isotonic" and len(np.unique(trust.calibrate(iso, test))) < 50  # steps: ties
+    many = (rng.uniform(size=400) < score).astype(int)
+    assert trust.fit_calibrator(many, score)["method"] == "isotonic"
 
 
 def val_seq(run, side):

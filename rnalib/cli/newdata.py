@@ -295,9 +295,14 @@ def _about_pairs(model_dir: Path, calibrator: dict | None, figures: pd.DataFrame
         lines.append("calibration: unavailable (run saved without calibration.pt); probability is empty, "
                      "use score (raw network output) only")
     else:
-        lines.append(f"calibration: {calibrator['method']} on {calibrator['n']} validation pairs; probability = "
-                     f"chance of an interaction at the validation prevalence {calibrator['prevalence']:.4f}")
-    lines.append("protocol figures: network test AUROC/AUPRC, mean and 95% t-interval over split seeds")
+        lines.append(f"calibration: {calibrator['method']} on {calibrator['n']} validation pairs "
+                     f"({calibrator.get('positives', 'unknown number of')} positives; Platt scaling below "
+                     f"{interactions.trust.MIN_ISOTONIC_POSITIVES}); probability = chance of an interaction at the "
+                     f"validation prevalence {calibrator['prevalence']:.4f}; equal probabilities are calibrator "
+                     "ties, ranks come from score")
+    lines.append("protocol figures: network test AUROC/AUPRC, mean and 95% t-interval over split seeds (none with "
+                 "1 seed; with 2 usually [0, 1]), of the runs trained under that protocol (other models than this "
+                 "one: their own split and training size); AUPRC holds only at the test pairs' ratio of negatives")
     for row in figures.itertuples():
         lines.append(f"{row.protocol}: {row.runs} run(s): {row.run_folders or 'none (not measured)'}")
     return "\n".join(lines) + "\n"

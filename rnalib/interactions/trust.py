@@ -11,8 +11,10 @@ calibrated probabilities.
   They are the figures of *other* models (the runs trained under that protocol, on their own split and
   training size), and AUPRC holds only at the test pairs' ratio of negatives.
 - **Calibration**: isotonic regression (scikit-learn) of the labels on the network's scores over the
-  validation pairs (original orientation), stored as plain tensors in ``calibration.pt`` beside ``model.pt``;
-  its probability is the chance of an interaction at the validation prevalence.
+  validation pairs (original orientation), or Platt scaling below ``MIN_ISOTONIC_POSITIVES`` validation
+  positives, stored as plain tensors in ``calibration.pt`` beside ``model.pt``; its probability is the chance
+  of an interaction at the validation prevalence. Equal probabilities are calibrator ties: ranks come from
+  the raw score.
 """
 from __future__ import annotations
 
@@ -24,8 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
+from scipy.special import expit
 from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 from rnalib.data import normalize_sequence, rna_id
 from rnalib.report import results
@@ -41,20 +45,34 @@ CASE_PROTOCOLS = ("C1", "C2", "C3", "C4")
 # --------------------------------------------------------------------------- calibration
 
 
-def fit_calibrator(y: np.ndarray, score: np.ndarray) -> dict:
-    """Isotonic calibrator of labels ``y`` (0/1, shape (n,)) on raw scores ``score`` (shape (n,)), as plain
-    tensors: ``x`` and ``y`` (float64 knots of the fitted step function; scores between knots are interpolated,
-    outside clipped, as scikit-learn's ``predict``), ``prevalence`` (mean of ``y``), ``n`` pairs."""
+MIN_ISOTONIC_POSITIVES = 50
+"""Fewest validation positives for an isotonic calibrator; below it isotonic regression is a handful of flat
+steps reaching 0 or 1 (overconfident ties), so Platt scaling (a logistic curve of the score) is used."""
+
+
+def fit_calibrator(y: np.ndarray, score: np.ndarray, min_positives: int = MIN_ISOTONIC_POSITIVES) -> dict:
+    """Calibrator of labels ``y`` (0/1, shape (n,)) on raw scores ``score`` (shape (n,)), as plain tensors and
+    numbers: isotonic regression (scikit-learn; ``x``, ``y`` float64 knots of the step function, interpolated
+    between, clipped outside) with at least ``min_positives`` positives, else Platt scaling (scikit-learn
+    ``LogisticRegression`` on the raw score, practically unpenalised; ``coef``, ``intercept``). Both with
+    ``method``, ``prevalence`` (mean of ``y``), ``n`` pairs and ``positives``."""
     y, score = np.asarray(y, dtype=float), np.asarray(score, dtype=float)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, y)
-    return {"method": "isotonic", "x": torch.tensor(iso.X_thresholds_, dtype=torch.float64),
-            "y": torch.tensor(iso.y_thresholds_, dtype=torch.float64), "prevalence": float(y.mean()),
-            "n": int(len(y))}
+    about = {"prevalence": float(y.mean()), "n": int(len(y)), "positives": int(y.sum())}
+    if about["positives"] >= min_positives or len(np.unique(y)) < 2:
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, y)
+        return {"method": "isotonic", "x": torch.tensor(iso.X_thresholds_, dtype=torch.float64),
+                "y": torch.tensor(iso.y_thresholds_, dtype=torch.float64), **about}
+    platt = LogisticRegression(C=1e6).fit(score.reshape(-1, 1), y.astype(int))
+    return {"method": "platt", "coef": torch.tensor(platt.coef_.ravel(), dtype=torch.float64),
+            "intercept": torch.tensor(platt.intercept_, dtype=torch.float64), **about}
 
 
 def calibrate(calibrator: dict, score: np.ndarray) -> np.ndarray:
     """Calibrated probabilities (shape of ``score``) of raw scores under a ``fit_calibrator`` result."""
-    return np.interp(np.asarray(score, dtype=float), calibrator["x"].numpy(), calibrator["y"].numpy())
+    score = np.asarray(score, dtype=float)
+    if calibrator["method"] == "platt":
+        return expit(calibrator["coef"].item() * score + calibrator["intercept"].item())
+    return np.interp(score, calibrator["x"].numpy(), calibrator["y"].numpy())
 
 
 def validation_calibrator(predictions: pd.DataFrame) -> dict:
