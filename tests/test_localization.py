@@ -232,6 +232,25 @@ def test_memories_train_save_and_score_new_mrnas(method, kind, tmp_path):
     assert "MCC" in (tmp_path / "loc.csv.about.txt").read_text()
 
 
+def test_class_figures_say_over_how_many_folds_the_auroc_is(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = []
+    for fold in (0, 1):
+        part = {"fold": fold, **{f"true_{c}": rng.integers(0, 2, 20) for c in LOC_CLASSES},
+                **{f"prob_{c}": rng.uniform(size=20) for c in LOC_CLASSES}}
+        frames.append(pd.DataFrame(part))
+    frames[1][f"true_{LOC_CLASSES[0]}"] = 0  # no positive of the first class in fold 1's test set
+    pd.concat(frames).to_csv(tmp_path / "predictions.csv.gz", index=False)
+    (tmp_path / "metrics.json").write_text(json.dumps({"mean": {"tuned": {f"mcc_{c}": 0.1 for c in LOC_CLASSES}}}))
+    figures = localization.class_figures(tmp_path, min_labels=2)
+    first, second = LOC_CLASSES[0], LOC_CLASSES[1]
+    assert (figures.at[first, "auroc_folds"], figures.at[first, "folds"]) == (1, 2)
+    assert figures.at[first, "auroc"] == pytest.approx(skm.roc_auc_score(frames[0][f"true_{first}"],
+                                                                         frames[0][f"prob_{first}"]))
+    assert "AUROC over 1 of 2 folds" in figures.at[first, "note"]
+    assert figures.at[second, "auroc_folds"] == 2 and "AUROC over" not in figures.at[second, "note"]
+
+
 def test_windows_memory_features_must_split_into_windows():
     with pytest.raises(ValueError, match="embedded by window"):
         localization._tokens(LocasConfig(memory="windows", n_windows=3), 10)

@@ -313,7 +313,8 @@ def _about_localize(model_dir: Path, figures: pd.DataFrame) -> str:
     lines = [f"model: {model_dir}", "per class: test AUROC (from predictions.csv.gz) and MCC at the tuned "
              "thresholds (metrics.json), means over the run's folds; fewest test positives/negatives in a fold"]
     for c, row in figures.iterrows():
-        lines.append(f"{c}: AUROC {row['auroc']:.3f}, MCC {row['mcc']:.3f}, positives >= {row['min_positives']}, "
+        lines.append(f"{c}: AUROC {row['auroc']:.3f} (over {row['auroc_folds']} of {row['folds']} folds), "
+                     f"MCC {row['mcc']:.3f}, positives >= {row['min_positives']}, "
                      f"negatives >= {row['min_negatives']}" + (f"; {row['note']}" if row["note"] else ""))
     return "\n".join(lines) + "\n"
 

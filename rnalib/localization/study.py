@@ -198,27 +198,38 @@ per fold)."""
 
 
 def class_figures(folder: str | Path, min_labels: int = MIN_TEST_LABELS) -> pd.DataFrame:
-    """Per class (index): the run's measured test figures, each the mean over its folds — ``auroc`` (computed
-    from the run's test predictions, ``predictions.csv.gz``, per fold), ``mcc`` (at the tuned thresholds, from
+    """Per class (index): the run's measured test figures — ``auroc`` (computed from the run's test predictions,
+    ``predictions.csv.gz``, per fold, and averaged over the ``auroc_folds`` of the run's ``folds`` whose test set
+    has both positives and negatives), ``mcc`` (at the tuned thresholds, mean over folds, from
     ``metrics.json``) — ``min_positives`` and ``min_negatives`` (fewest in one fold's test set), ``reliable``
-    (both at least ``min_labels``) and ``note`` (why not, empty when reliable)."""
+    (both at least ``min_labels``) and ``note`` (why not, and over how many folds the AUROC is when fewer than
+    all; empty when reliable)."""
     from sklearn.metrics import roc_auc_score
 
     folder = Path(folder)
     mean = json.loads((folder / "metrics.json").read_text())["mean"]["tuned"]
-    pred = pd.read_csv(folder / "predictions.csv.gz")
+    folds = [part for _, part in pd.read_csv(folder / "predictions.csv.gz").groupby("fold")]
     rows = {}
     for c in LOC_CLASSES:
-        folds = [part for _, part in pred.groupby("fold")]
         pos = min(int(p[f"true_{c}"].sum()) for p in folds)
         neg = min(int((p[f"true_{c}"] == 0).sum()) for p in folds)
         aurocs = [roc_auc_score(p[f"true_{c}"], p[f"prob_{c}"]) for p in folds if 0 < p[f"true_{c}"].sum() < len(p)]
         short = [f"{n} {what}" for n, what in ((pos, "positives"), (neg, "negatives")) if n < min_labels]
         rows[c] = {"auroc": float(np.mean(aurocs)) if aurocs else float("nan"), "mcc": mean[f"mcc_{c}"],
-                   "min_positives": pos, "min_negatives": neg, "reliable": not short,
-                   "note": (f"unreliable: as few as {' and '.join(short)} in a fold's test set (fewer than "
-                            f"{min_labels})") if short else ""}
+                   "auroc_folds": len(aurocs), "folds": len(folds), "min_positives": pos, "min_negatives": neg,
+                   "reliable": not short, "note": _class_note(short, min_labels, len(aurocs), len(folds))}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _class_note(short: list[str], min_labels: int, auroc_folds: int, folds: int) -> str:
+    """Why a class's measured figures are unreliable (empty when they are not)."""
+    if not short:
+        return ""
+    note = f"unreliable: as few as {' and '.join(short)} in a fold's test set (fewer than {min_labels})"
+    if auroc_folds < folds:
+        note += (f"; AUROC over {auroc_folds} of {folds} folds (the others lack positives or negatives)"
+                 if auroc_folds else "; no AUROC (no fold has both positives and negatives)")
+    return note
 
 
 def evaluate_fold(y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray,
