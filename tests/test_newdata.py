@@ -378,6 +378,10 @@ def test_reliability_bins_follow_the_observed_frequencies(saved_run):
     y = (rng.uniform(size=p.size) < p).astype(int)
     calibrated = interactions.reliability(y, p)
     assert len(calibrated) == 10 and np.abs(calibrated["observed"] - calibrated["predicted"]).max() < 0.03
+    assert (calibrated["pairs"] == 2000).all() and calibrated["positives"].sum() == y.sum()
+    np.testing.assert_allclose(calibrated["positives"] / calibrated["pairs"], calibrated["observed"])
+    tied = interactions.reliability(y, np.round(p * 3) / 3)  # four distinct values: ties collapse quantile bins
+    assert len(tied) < 10 and tied["pairs"].sum() == len(y)
     overconfident = interactions.reliability(y, p ** 3)  # scores far below the frequencies they stand for
     assert (overconfident["observed"] - overconfident["predicted"]).max() > 0.2
     folder, _ = saved_run
@@ -385,3 +389,13 @@ def test_reliability_bins_follow_the_observed_frequencies(saved_run):
     table = interactions.reliability_on_test(summaries, n_bins=3)
     assert set(zip(table.protocol, table.split_seed)) == {("C1", 0), ("C1", 1), ("C3", 0)}
     assert table[["predicted", "observed"]].stack().between(0, 1).all()
+    for (protocol, seed), part in table.groupby(["protocol", "split_seed"]):  # every test pair in one bin
+        folder_ = folder.parent / f"Tiny__{protocol}__s{seed}"
+        pred = pd.read_csv(folder_ / "predictions.csv.gz")
+        test = pred[(pred.role == "test") & (pred.augmentation == "original")]
+        assert part["pairs"].sum() == len(test) and part["positives"].sum() == test["label"].sum()
+    from rnalib.report import plots
+
+    fig = plots.reliability_diagram(table)
+    c1_positives = int(table.loc[table.protocol == "C1", "positives"].sum())
+    assert fig.axes[0].get_title() == f"C1: {c1_positives} test positives"

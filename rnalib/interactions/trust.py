@@ -106,15 +106,22 @@ def calibrate_saved_run(folder: str | Path) -> Path:
 
 def reliability(y: np.ndarray, prob: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
     """Reliability diagram data (scikit-learn's ``calibration_curve``, quantile bins): per non-empty bin the
-    mean predicted probability and the observed share of interactions."""
+    mean predicted probability, the observed share of interactions, and its ``pairs`` and ``positives``.
+    Calibrator ties collapse quantile bins, so there can be fewer than ``n_bins``."""
+    y, prob = np.asarray(y, dtype=float), np.asarray(prob, dtype=float)
     observed, predicted = calibration_curve(y, prob, n_bins=n_bins, strategy="quantile")
-    return pd.DataFrame({"predicted": predicted, "observed": observed})
+    edges = np.percentile(prob, np.linspace(0, 100, n_bins + 1))  # calibration_curve's own quantile bins
+    bins = np.searchsorted(edges[1:-1], prob)
+    pairs, positives = np.bincount(bins, minlength=n_bins), np.bincount(bins, weights=y, minlength=n_bins)
+    keep = pairs > 0
+    return pd.DataFrame({"predicted": predicted, "observed": observed, "pairs": pairs[keep],
+                         "positives": positives[keep].astype(int)})
 
 
 def reliability_on_test(summaries: list[dict], n_bins: int = 10) -> pd.DataFrame:
     """Reliability of calibrated probabilities on the test pairs (original orientation) of saved runs (each
     summary with its ``folder``, as ``load_results`` gives): every run's network is calibrated on its own
-    validation pairs. Rows: protocol, split_seed, config, predicted, observed."""
+    validation pairs. Rows: protocol, split_seed, config, predicted, observed, pairs, positives (of the bin)."""
     frames = []
     for s in summaries:
         if "model" not in s["models"]:
@@ -125,7 +132,7 @@ def reliability_on_test(summaries: list[dict], n_bins: int = 10) -> pd.DataFrame
         frames.append(reliability(test["label"].to_numpy(), prob, n_bins).assign(
             protocol=s["protocol"], split_seed=s["split_seed"], config=s["config"]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["predicted", "observed", "protocol", "split_seed", "config"])
+        columns=["predicted", "observed", "pairs", "positives", "protocol", "split_seed", "config"])
 
 
 # --------------------------------------------------------------------------- the run's RNAs

@@ -241,7 +241,8 @@ def protocol_effect(table: pd.DataFrame, order: tuple[str, ...], metrics: tuple[
 def reliability_diagram(table: pd.DataFrame) -> plt.Figure:
     """Reliability diagram per protocol (one panel each; ``interactions.reliability_on_test``): mean calibrated
     probability (x) against the observed share of interactions (y) per bin, one line per split seed and
-    configuration, with the diagonal of perfect calibration."""
+    configuration, with the diagonal of perfect calibration; each panel's title counts its test positives (all
+    its lines together)."""
     protocols = list(dict.fromkeys(table["protocol"]))
     fig, axes = plt.subplots(1, len(protocols), figsize=(3.2 * len(protocols), 3.3), squeeze=False)
     for ax, protocol in zip(axes[0], protocols):
@@ -249,7 +250,8 @@ def reliability_diagram(table: pd.DataFrame) -> plt.Figure:
         for (config, seed), line in part.groupby(["config", "split_seed"]):
             ax.plot(line["predicted"], line["observed"], marker="o", ms=3, lw=1, label=f"{config} s{seed}")
         ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
-        ax.set(title=protocol, xlim=(0, 1), ylim=(0, 1), xlabel="calibrated probability (test)")
+        title = f"{protocol}: {int(part['positives'].sum())} test positives" if "positives" in part else protocol
+        ax.set(title=title, xlim=(0, 1), ylim=(0, 1), xlabel="calibrated probability (test)")
     axes[0][0].set_ylabel("observed share of interactions")
     axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
