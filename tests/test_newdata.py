@@ -220,6 +220,13 @@ def test_a_run_saved_without_its_rnas_labels_two_new_rnas_c3_or_c4(saved_run, tm
     old = tmp_path / "results" / "interactions" / "Old__C1__s0"
     shutil.copytree(folder, old)
     (old / "rnas.csv.gz").unlink()
+    import torch
+
+    from rnalib.interactions import trust
+
+    val = run.predictions[(run.predictions.role == "val") & (run.predictions.augmentation == "original")]
+    iso = trust.fit_calibrator(val["label"].to_numpy(), val["prob"].to_numpy(), min_positives=0)
+    torch.save({k: v for k, v in iso.items() if k != "positives"}, old / "calibration.pt")  # an older calibrator
     rng = __import__("numpy").random.default_rng(7)
     novel = "".join(rng.choice(list("ACGU"), 300))
     csv = write(tmp_path / "p.csv", f"RNA_sequence_x,RNA_sequence_y\nUUUUUUUUAGCAGCAGCAGC,{novel}\n")
@@ -227,6 +234,8 @@ def test_a_run_saved_without_its_rnas_labels_two_new_rnas_c3_or_c4(saved_run, tm
     assert out["protocol"].item() == "C3 or C4" and out["family_seen_x"].isna().all()
     assert out["protocol_auroc"].isna().all() and out["protocol_runs"].item() == 0
     assert out["protocol_note"].item().startswith("families unknown (run saved without rnas.csv.gz)")
+    assert out["probability"].item() == pytest.approx(trust.calibrate(iso, out["score"].to_numpy()).item())
+    assert "calibration: isotonic on" in (tmp_path / "s.csv.about.txt").read_text()
 
 
 def test_a_new_long_rna_linked_only_to_a_validation_rna_joins_its_family():

@@ -200,9 +200,11 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     the runs the protocol figures come from. Per pair: ``score`` (the network's raw output), ``probability``
     (``score`` calibrated on the validation pairs, at the validation prevalence ``calibrated_prevalence``; empty
     for a run saved without a calibrator), the call at the run's validation threshold (on ``score``), and what
-    the score is worth (``interactions.trust``): whether x, y and their families appear in the model's training
-    pairs, the protocol that case corresponds to and that protocol's measured test AUROC and AUPRC over the
-    saved runs' split seeds (empty, with ``protocol_runs`` 0, for a case the report never measured). The pairs
+    the score is worth (``interactions.trust``): whether the pair itself is a training pair (``in_training``:
+    in-sample, no figure), whether x, y and their families appear in the model's training pairs, the protocol
+    that case corresponds to and that protocol's measured test AUROC and AUPRC over the sibling runs' split seeds
+    (empty, with ``protocol_runs`` 0 and a ``protocol_note``, for an in-sample pair, a case the report never
+    measured, or "C3 or C4" when the run was saved without its families). The pairs
     are embedded with the run's own embedder; ``embedder`` (when given) must be that one. A pair with a partner
     of no information (``informative_kmers``) is flagged (``informative`` False, a warning), not scored: its
     scores, call and rank are empty and it is listed last."""
