@@ -1,4 +1,7 @@
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,27 @@ def chromium():
             pytest.fail(f"RNALIB_REQUIRE_BROWSER=1: {message}")
         pytest.skip(message)
     return path
+
+
+REHEARSAL = ["config/full.yaml", "config/rehearsal.yaml"]
+
+
+def copy_workflow(work):
+    """The workflow's files (notebooks, parameters, profiles, Snakefile) copied into `work`, to run it there."""
+    for folder in ("notebooks", "params", "config", "workflow"):
+        shutil.copytree(REPO / folder, work / folder)
+    shutil.copy(REPO / "environment.yml", work)
+    return work
+
+
+@pytest.fixture(scope="session")
+def rehearsal(tmp_path_factory):
+    """The rehearsal profile run locally (2 cores) in a copy of the workflow's files (reports/ and .snakemake/
+    stay there); shared by the workflow tests and the SLURM test, which compares its site with this one."""
+    work = copy_workflow(tmp_path_factory.mktemp("rehearsal"))
+    cmd = [sys.executable, "-m", "snakemake", "-s", "workflow/Snakefile", "--configfile", *REHEARSAL, "--cores", "2"]
+    done = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    log = "\n".join(p.read_text()[-2000:] for p in (work / "reports" / "rehearsal" / "logs").glob("*.log")
+                    if "Error" in p.read_text()) if done.returncode else ""
+    assert done.returncode == 0, f"rehearsal failed:\n{done.stderr[-3000:]}\n{log}"
+    return work

@@ -2,7 +2,6 @@
 run end to end with tiny random-init checkpoints, rerun (nothing to do) and touched (only what depends reruns)."""
 import json
 import shlex
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -63,20 +62,6 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert counts["notebook"] == 25 + 9 + 5 + 4 + 8 + 1 + 1
         assert counts["embed"] == 3  # study A, study B per mRNA, study B per window
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1__s0__degneg" in names
-
-
-@pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory):
-    """The rehearsal profile run in a copy of the workflow's files (reports/ and .snakemake/ stay there)."""
-    work = tmp_path_factory.mktemp("rehearsal")
-    for folder in ("notebooks", "params", "config", "workflow"):
-        shutil.copytree(REPO / folder, work / folder)
-    shutil.copy(REPO / "environment.yml", work)
-    done = snakemake(PROFILES["rehearsal"], "--cores", "2", cwd=work, check=False)
-    log = "\n".join(p.read_text()[-2000:] for p in (work / "reports" / "rehearsal" / "logs").glob("*.log")
-                    if "Error" in p.read_text()) if done.returncode else ""
-    assert done.returncode == 0, f"rehearsal failed:\n{done.stderr[-3000:]}\n{log}"
-    return work
 
 
 def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(rehearsal):
