@@ -92,13 +92,17 @@ def comment(rule: str, wildcards: str) -> str:
     return f"rule_{rule}_wildcards_{values}" if values else f"rule_{rule}"
 
 
-def wait_until_queued(proc: subprocess.Popen, work: Path, env: dict, seconds: float = 600) -> None:
-    """Block until a page is finished and SLURM holds pending jobs (then the run can be interrupted)."""
+def wait_until_queued(proc: subprocess.Popen, log: Path, env: dict, seconds: float = 600) -> None:
+    """Block until Snakemake has logged a finished page and SLURM holds pending jobs (then the run can be
+    interrupted). A page's own files appear before Snakemake's next status check sees its job end, so the log
+    decides, not the files."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the first submission ended (exit {proc.returncode}) before it was interrupted")
-        pages_done = any((work / "reports" / "rehearsal" / "runs").glob("*.json"))
+        text = log.read_text()
+        planned = planned_jobs(text)
+        pages_done = any(planned.get(j, {}).get("rule") == "notebook" for j in FINISHED.findall(text))
         if pages_done and any(j["JobState"] == "PENDING" for j in slurm_jobs(env).values()):
             return
         time.sleep(2)
@@ -118,7 +122,7 @@ def slurm_rehearsal(cluster, tmp_path_factory):
         proc = subprocess.Popen(snakemake_argv(*THREADS), cwd=work, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
-            wait_until_queued(proc, work, env)
+            wait_until_queued(proc, work / "first.log", env)
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=180)
         finally:
