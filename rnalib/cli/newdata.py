@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,18 +89,22 @@ def output_format(target: str | Path) -> str:
     return suffix
 
 
-def _write_atomic(frame: pd.DataFrame, target: Path) -> Path:
-    """Write ``frame`` in the format its suffix names, whole or not at all (a temporary file renamed)."""
-    target = Path(target)
-    writer, options = OUTPUT_FORMATS[output_format(target)]
+def _atomically(target: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``target`` whole or not at all: ``write`` fills a temporary file beside it, which is then renamed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        getattr(frame, writer)(tmp, index=False, **options)
+        write(tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _write_atomic(frame: pd.DataFrame, target: Path) -> Path:
+    """Write ``frame`` in the format its suffix names, whole or not at all."""
+    writer, options = OUTPUT_FORMATS[output_format(target)]
+    return _atomically(Path(target), lambda tmp: getattr(frame, writer)(tmp, index=False, **options))
 
 
 def _information_k(embedder) -> int:
@@ -322,15 +327,8 @@ def _about_localize(model_dir: Path, figures: pd.DataFrame) -> str:
 
 
 def _write_text_atomic(text: str, target: Path) -> Path:
-    """Write ``text`` whole or not at all (a temporary file renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    """Write ``text`` whole or not at all."""
+    return _atomically(Path(target), lambda tmp: tmp.write_text(text))
 
 
 def _kmer_range(embedder_id: str) -> tuple[int, int]:
