@@ -353,10 +353,6 @@ def rna_id(seq: str) -> str:
     return "rna_" + hashlib.sha256(normalize_sequence(seq).encode()).hexdigest()[:20]
 
 
-def _checked(seq: str, where: str, ambiguous_to_n: bool = False) -> str:
-    return checked_sequence(seq, where, ambiguous_to_n)[0]
-
-
 def checked_sequence(seq: str, where: str, ambiguous_to_n: bool = False) -> tuple[str, int]:
     """The normalised sequence and the number of ambiguity letters written as N (0 unless ``ambiguous_to_n``);
     an invalid sequence is a ``DataError`` starting with ``where``."""
@@ -368,6 +364,13 @@ def checked_sequence(seq: str, where: str, ambiguous_to_n: bool = False) -> tupl
         raise DataError(f"{where}: {problem}")
     return norm, replaced
 
+
+
+def checked_column(values, source: str, column: str, ambiguous_to_n: bool = False) -> tuple[list[str], list[int]]:
+    """``checked_sequence`` of each value of a table's sequence column (errors name ``source``, the row as the
+    file counts it, header = row 1, and ``column``): the normalised sequences and the letters written as N."""
+    checked = [checked_sequence(s, f"{source}: row {i + 2}: {column}", ambiguous_to_n) for i, s in enumerate(values)]
+    return [seq for seq, _ in checked], [n for _, n in checked]
 
 # --------------------------------------------------------------------------- DM3Loc (study B)
 
@@ -535,13 +538,11 @@ def _finish_pairs(frame: pd.DataFrame, source: str, ambiguous_to_n: bool = False
     """Normalise and validate both sequences, add ids, lengths and label; report duplicated pairs."""
     for side in ("x", "y"):
         col = f"RNA_sequence_{side}"
-        checked = [checked_sequence(s, f"{source}: row {i + 2}: {col}", ambiguous_to_n)
-                   for i, s in enumerate(frame[col])]
-        frame[col] = [seq for seq, _ in checked]
+        frame[col], replaced = checked_column(frame[col], source, col, ambiguous_to_n)
         frame[f"id_{side}"] = [rna_id(s) for s in frame[col]]
         frame[f"length_{side}"] = frame[col].str.len()
         if ambiguous_to_n:
-            frame[f"ambiguous_replaced_{side}"] = [n for _, n in checked]
+            frame[f"ambiguous_replaced_{side}"] = replaced
     if "label" in frame.columns:
         bad = ~frame["label"].astype(str).isin({"0", "1", "0.0", "1.0"})
         if bad.any():

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from rnalib import interactions
-from rnalib.data import DataError, DataWarning, _read_csv, checked_sequence, fasta_blocks, read_bytes, read_text, rna_id
+from rnalib.data import (DataError, DataWarning, _read_csv, checked_column, checked_sequence, fasta_blocks, read_bytes,
+                         read_text, rna_id)
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
@@ -151,6 +152,9 @@ def _unknown_id(name: str, ids: pd.Index) -> str:
     return f"closest: {', '.join(close)}" if close else f"no similar id among its {len(ids)} records"
 
 
+PAIR_COLUMNS = ["x", "y", "seq_x", "seq_y", "ambiguous_replaced_x", "ambiguous_replaced_y"]
+
+
 def read_pairs(path: str | Path, fasta: str | Path | None = None, ambiguous_to_n: bool = False) -> pd.DataFrame:
     """Candidate pairs: the seed's schema (``RNA_sequence_x``, ``RNA_sequence_y``) or, with ``fasta``, two
     columns ``x``, ``y`` of its record ids (an unknown id is an error listing the closest ids). Returns ``x``,
@@ -174,18 +178,14 @@ def read_pairs(path: str | Path, fasta: str | Path | None = None, ambiguous_to_n
                 raise DataError(f"{path}: row {i + 2}: {side} id {name!r} is not a record of {fasta} "
                                 f"({_unknown_id(name, records.index)})")
             out[f"seq_{side}"] = out[side].map(records["sequence"]).to_numpy()
-        for side in ("x", "y"):
             out[f"ambiguous_replaced_{side}"] = out[side].map(records["ambiguous_replaced"]).to_numpy()
-        return out
+        return out[PAIR_COLUMNS]
     out = {}
     for side in ("x", "y"):
-        col = f"RNA_sequence_{side}"
-        checked = [checked_sequence(s, f"{path}: row {i + 2}: {col}", ambiguous_to_n)
-                   for i, s in enumerate(frame[col])]
-        out[f"seq_{side}"] = [seq for seq, _ in checked]
-        out[side] = [rna_id(seq) for seq, _ in checked]
-        out[f"ambiguous_replaced_{side}"] = [n for _, n in checked]
-    return pd.DataFrame(out)[["x", "y", "seq_x", "seq_y", "ambiguous_replaced_x", "ambiguous_replaced_y"]]
+        out[f"seq_{side}"], out[f"ambiguous_replaced_{side}"] = checked_column(
+            frame[f"RNA_sequence_{side}"], str(path), f"RNA_sequence_{side}", ambiguous_to_n)
+        out[side] = [rna_id(seq) for seq in out[f"seq_{side}"]]
+    return pd.DataFrame(out)[PAIR_COLUMNS]
 
 
 def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
