@@ -163,19 +163,43 @@ def cluster_sequences(ids: list[str], seqs: list[str], min_seq_id: float = 0.8, 
     return _components(table, links)
 
 
+def _contained(query: dict[str, str], target: dict[str, str], threshold: float,
+               k: int = KMER) -> list[tuple[str, str]]:
+    """(query id, target id) pairs where the query shares >= ``threshold`` of its distinct k-mers with the target."""
+    return [(i, j) for i, n, counts in _shared_kmers(query, target, k) for j, shared in counts.items()
+            if shared >= threshold * n]
+
+
 def _kmer_links(seqs: dict[str, str], threshold: float, k: int = KMER) -> list[tuple[str, str]]:
     """Pairs of which one shares >= ``threshold`` of its distinct k-mers with the other."""
-    return [(i, j) for i, n, counts in _shared_kmers(seqs, seqs, k) for j, shared in counts.items()
-            if j != i and shared >= threshold * n]
+    return [(i, j) for i, j in _contained(seqs, seqs, threshold, k) if j != i]
+
+
+def _hit_links(hits: pd.DataFrame, min_seq_id: float, coverage: float) -> list[tuple[str, str]]:
+    """(query, target) of the MMseqs2 hits that link two RNAs: identity >= min_seq_id, either coverage >= coverage."""
+    keep = (hits["query"] != hits["target"]) & (hits["fident"] >= min_seq_id) & (
+        (hits["qcov"] >= coverage) | (hits["tcov"] >= coverage))
+    return list(zip(hits.loc[keep, "query"], hits.loc[keep, "target"]))
 
 
 def _search_links(seqs: dict[str, str], min_seq_id: float, coverage: float, threads: int,
                   workdir: Path | None) -> list[tuple[str, str]]:
-    """Pairs linked by an all-versus-all ``easy-search`` hit: identity >= min_seq_id, either coverage >= coverage."""
-    hits = search_hits(seqs, seqs, min_seq_id, threads, workdir)
-    keep = (hits["query"] != hits["target"]) & (hits["fident"] >= min_seq_id) & (
-        (hits["qcov"] >= coverage) | (hits["tcov"] >= coverage))
-    return list(zip(hits.loc[keep, "query"], hits.loc[keep, "target"]))
+    """Pairs linked by an all-versus-all ``easy-search`` hit (``_hit_links``)."""
+    return _hit_links(search_hits(seqs, seqs, min_seq_id, threads, workdir), min_seq_id, coverage)
+
+
+def cross_links(query: dict[str, str], target: dict[str, str], min_seq_id: float, coverage: float,
+                min_kmer_containment: float | None = None, threads: int = 1) -> set[tuple[str, str]]:
+    """(query id, target id) pairs that the family rules of ``cluster_sequences`` (search method) link across two
+    sets of long RNAs with distinct ids: an MMseqs2 hit (``_hit_links``) or, with ``min_kmer_containment``,
+    either RNA sharing that fraction of its distinct 31-mers with the other."""
+    if not query or not target:
+        return set()
+    links = set(_hit_links(search_hits(query, target, min_seq_id, threads), min_seq_id, coverage))
+    if min_kmer_containment is not None:
+        links |= set(_contained(query, target, min_kmer_containment))
+        links |= {(i, j) for j, i in _contained(target, query, min_kmer_containment)}
+    return links
 
 
 def _easy_cluster_links(seqs: dict[str, str], min_seq_id: float, coverage: float, threads: int,

@@ -188,26 +188,11 @@ def family_seen(seqs: list[str], rnas: pd.DataFrame, params: dict, threads: int 
             long_query[str(i)] = normalize_sequence(seq)
     if long_query:
         run_long = rnas[~rnas["family"].astype(str).str.startswith("seed:")]
-        links = _long_links(long_query, dict(zip(run_long["id"], run_long["sequence"])), params, threads)
+        links = families.cross_links(long_query, dict(zip(run_long["id"], run_long["sequence"])),
+                                     params["min_seq_id"], params["coverage"], params.get("min_kmer_containment"),
+                                     threads)
         out.update((int(q), any(by_id[t] in seen_fams for lq, t in links if lq == q)) for q in long_query)
     return [out[i] for i in range(len(seqs))]
-
-
-def _long_links(query: dict[str, str], target: dict[str, str], params: dict, threads: int) -> set[tuple[str, str]]:
-    """(query id, target id) pairs linked by the run's family rules (31-mer containment of either, MMseqs2 hits)."""
-    if not target:
-        return set()
-    linked: set[tuple[str, str]] = set()
-    threshold = params.get("min_kmer_containment")
-    if threshold is not None:
-        for q, n, counts in families._shared_kmers(query, target):
-            linked |= {(q, t) for t, shared in counts.items() if n and shared >= threshold * n}
-        for t, n, counts in families._shared_kmers(target, query):
-            linked |= {(q, t) for q, shared in counts.items() if n and shared >= threshold * n}
-    hits = families.search_hits(query, target, params["min_seq_id"], threads)
-    keep = (hits["fident"] >= params["min_seq_id"]) & ((hits["qcov"] >= params["coverage"])
-                                                       | (hits["tcov"] >= params["coverage"]))
-    return linked | set(zip(hits.loc[keep, "query"], hits.loc[keep, "target"]))
 
 
 FAMILIES_UNKNOWN = "C3 or C4"
