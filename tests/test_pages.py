@@ -134,6 +134,29 @@ def test_notebook_sources_follow_rnalib_imports(tmp_path):
     assert not {p for p in study_a if p.startswith(("localization/", "cli/"))} and "report/pages.py" not in study_a
 
 
+def test_parameter_defaults_read_the_parameters_cell_as_papermill_does(tmp_path):
+    """The workflow reads parameters cells without papermill (it builds its DAG in every SLURM job); on every
+    notebook of the project the names and defaults are papermill's own."""
+    import ast
+
+    import papermill as pm
+
+    for notebook in sorted((REPO / "notebooks").glob("*.ipynb")):
+        ours = pages.parameter_defaults(notebook)
+        theirs = {name: ast.literal_eval(p["default"]) for name, p in pm.inspect_notebook(str(notebook)).items()}
+        assert ours == theirs and ours, notebook.name
+    make_notebook(tmp_path / "n.ipynb", "a = 1\nb: float = 0.5\nc = [1, 'x']\nd = len('ab')", "e = 2")
+    assert pages.parameter_defaults(tmp_path / "n.ipynb") == {"a": 1, "b": 0.5, "c": [1, "x"], "d": "len('ab')"}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("a = 1")]
+    nbformat.write(nb, str(tmp_path / "untagged.ipynb"))
+    with pytest.raises(pages.ReportError, match="untagged.ipynb: no cell tagged 'parameters'"):
+        pages.parameter_defaults(tmp_path / "untagged.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    with pytest.raises(pages.ReportError, match="broken.ipynb: not a readable notebook"):
+        pages.declared_parameters(tmp_path / "broken.ipynb")
+
+
 def test_rendered_page_leaves_out_progress_bars_and_keeps_other_stderr(tmp_path):
     nb = nbformat.v4.new_notebook()
     stderr = lambda text: nbformat.v4.new_output("stream", name="stderr", text=text)  # noqa: E731

@@ -7,6 +7,7 @@ provenance and tags the output with the embedder used, which the page's record c
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import json
 import os
@@ -48,11 +49,40 @@ class ReportError(RuntimeError):
     """A page failed; the message names the notebook and the cell (or the parameter file and key)."""
 
 
+def _cells(notebook: str | Path) -> list[dict]:
+    """A notebook's cells as stored (nbformat 4 JSON), each ``source`` joined into one string. Read as plain JSON:
+    the workflow calls this for every page when it builds its DAG, in every SLURM job, and importing nbformat
+    (jsonschema's format checkers) costs seconds there."""
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ReportError(f"{notebook}: not a readable notebook ({err})") from None
+    return [{**c, "source": "".join(c.get("source", ""))} for c in cells]
+
+
+def parameter_defaults(notebook: str | Path) -> dict[str, Any]:
+    """The notebook's ``parameters`` cell (the cell tagged ``parameters``, as papermill finds it): each assigned
+    name with its default, a Python literal (a default that is not a literal maps to its source text)."""
+    import ast
+
+    cell = next((c for c in _cells(notebook) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise ReportError(f"{notebook}: no cell tagged 'parameters'")
+    defaults: dict[str, Any] = {}
+    for node in ast.parse(cell["source"]).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    try:
+                        defaults[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        defaults[target.id] = ast.get_source_segment(cell["source"], node.value)
+    return defaults
+
+
 def declared_parameters(notebook: str | Path) -> set[str]:
     """Names assigned in the notebook's ``parameters`` cell."""
-    import papermill as pm
-
-    return set(pm.inspect_notebook(str(notebook)))
+    return set(parameter_defaults(notebook))
 
 
 def merged_parameters(notebook: str | Path, files: list[str | Path], overrides: dict[str, Any] | None = None,
@@ -133,16 +163,21 @@ def module_closure(names: set[str], root: Path = PACKAGE_ROOT) -> set[Path]:
         if path is None or path in files:
             continue
         files.add(path)
-        todo |= rnalib_imports(path.read_text(), name, path.name == "__init__.py")
+        todo |= _file_imports(path, path.stat().st_mtime_ns, name)
     return files
+
+
+@functools.lru_cache(maxsize=None)
+def _file_imports(path: Path, mtime_ns: int, name: str) -> frozenset[str]:
+    """``rnalib_imports`` of one module file, parsed once per version of the file (the workflow asks for the
+    closure of every notebook, and the notebooks share most modules)."""
+    return frozenset(rnalib_imports(path.read_text(), name, path.name == "__init__.py"))
 
 
 def notebook_sources(notebook: str | Path) -> list[Path]:
     """The rnalib modules a notebook imports, with everything they import from rnalib in turn (the workflow's
     inputs: editing one of them reruns the pages that use it, and only those)."""
-    import nbformat
-
-    code = "\n".join(c.source for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code")
+    code = "\n".join(c["source"] for c in _cells(notebook) if c.get("cell_type") == "code")
     names = rnalib_imports(code) | set(re.findall(r"\brnalib(?:\.\w+)+", code)) | {"rnalib"}
     return sorted(module_closure(names))
 
