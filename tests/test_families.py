@@ -136,16 +136,30 @@ def test_residual_similarity_finds_close_relatives():
     summary = families.summarize_residual(frame.reset_index())
     assert summary["mirna_with_seed_sibling"] == 0.5
     assert summary["long_with_kmer_containment_ge"] == 0.5
-    assert summary["long_with_identity_ge"] == 0.5
+    assert summary["long_with_best_hit_identity_ge"] == summary["long_with_any_alignment_identity_ge"] == 0.5
     assert summary["long_with_identity_coverage_ge"] == 0.5
     assert (summary["n_mirna"], summary["n_long"]) == (2, 2)
+
+
+def test_residual_similarity_counts_any_alignment_beside_the_best_hit():
+    """The best hit ranks by identical residues (identity x coverage): a long 88%-identical relative outranks a
+    160-nt exact copy of another training RNA, whose alignment still counts as a close relative."""
+    rng = random.Random(5)
+    train = {"A": random_rna(rng, 600), "B": random_rna(rng, 700)}
+    test = {"T": train["A"][100:260] + mutate(rng, train["B"][:600], 0.12)}
+    frame = families.residual_similarity(["T"], list(train), {**train, **test}).set_index("id")
+    assert frame.loc["T", "best_hit"] == "B" and 0.8 < frame.loc["T", "best_identity"] < 0.95
+    assert frame.loc["T", "max_identity"] == 1.0
+    summary = families.summarize_residual(frame.reset_index(), identity=0.95)
+    assert summary["long_with_any_alignment_identity_ge"] == 1.0
+    assert summary["long_with_best_hit_identity_ge"] == 0.0
 
 
 def test_residual_similarity_without_any_hit():
     rng = random.Random(13)
     seqs = {"train": random_rna(rng, 400), "test": random_rna(rng, 400)}
     frame = families.residual_similarity(["test"], ["train"], seqs)
-    assert frame[["best_identity", "best_coverage", "kmer31_containment"]].iloc[0].tolist() == [0.0, 0.0, 0.0]
+    assert frame[["best_identity", "best_coverage", "max_identity", "kmer31_containment"]].iloc[0].tolist() == [0.0] * 4
     with pytest.raises(ValueError, match="no sequence for id 'other'"):
         families.residual_similarity(["other"], ["train"], seqs)
 

@@ -49,9 +49,24 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     test = first.metrics["models"]["all_negative"]["test"]
     orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
     assert test["accuracy"]["value"] == pytest.approx(1 - orig_test.label.mean())
-    assert first.metrics["all_negative_accuracy_floor"] == 0.75
+    # the floor is the realised share of negatives among original test pairs (here the nominal 1:3 is reached)
+    assert first.metrics["all_negative_accuracy_floor"] == test["accuracy"]["value"] == 0.75
+    assert first.metrics["nominal_negative_ratio"] == 3
     assert set(first.predictions.role) == {"val", "test"}
     assert first.features.shape[1] == 2 * (4 + 16)
+
+
+def test_accuracy_floor_is_the_realised_share_of_negatives_when_supply_is_short(seed_csv, tmp_path):
+    """C3's held-out RNAs cannot supply 1:40: the ratio is cut, and the floor stored is the all-negative
+    predictor's test accuracy, below the nominal 40/41."""
+    pairs = data.load_interactions(seed_csv)
+    with pytest.warns(UserWarning, match="negatives per positive exist"):
+        result = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 2)), TrainConfig(),
+                                               "C3", ratio=40, n_boot=10, cache=EmbeddingCache(tmp_path),
+                                               progress=False, train_network=False)
+    floor = result.metrics["all_negative_accuracy_floor"]
+    assert floor == result.metrics["models"]["all_negative"]["test"]["accuracy"]["value"]
+    assert floor == pytest.approx(1 - result.metrics["test_prevalence"]) and floor < 40 / 41 - 0.01
 
 
 def test_saved_run_follows_the_contract_and_reloads(seed_csv, tmp_path):

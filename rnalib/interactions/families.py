@@ -331,7 +331,9 @@ def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs:
     Columns: ``id``, ``kind`` (mirna/long), ``same_seed_in_train`` (miRNAs: a training miRNA shares the seed;
     None for long RNAs), and for long RNAs against training long RNAs: ``best_identity``/``best_coverage``
     (fident and query coverage of the best MMseqs2 hit, see ``best_hits``; 0 without a hit), ``best_hit`` (its
-    training id) and ``kmer31_containment`` (largest share of the test RNA's distinct 31-mers in one training RNA).
+    training id), ``max_identity`` (the highest fident of any hit, at any coverage: the best hit ranks by identical
+    residues, so a short near-identical alignment to another training RNA can exceed its identity) and
+    ``kmer31_containment`` (largest share of the test RNA's distinct 31-mers in one training RNA).
     Metrics that do not apply to a kind are NaN.
     """
     missing = [i for i in [*test_ids, *train_ids] if i not in seqs]
@@ -347,7 +349,9 @@ def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs:
     train_seeds = {seed(seqs[i]) for i in train if kind(i) == "mirna"}
     train_long = {i: seqs[i] for i in train if kind(i) == "long"}
     test_long = {i: seqs[i] for i in test if kind(i) == "long"}
-    best = best_hits(search_hits(test_long, train_long, min_seq_id, threads))
+    hits = search_hits(test_long, train_long, min_seq_id, threads)
+    best = best_hits(hits)
+    highest = hits.groupby("query")["fident"].max() if len(hits) else pd.Series(dtype=float)
     contain = kmer_containment(test_long, train_long)
     rows = []
     for i in test:
@@ -357,12 +361,12 @@ def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs:
                          "best_identity": 0.0 if hit is None else float(hit["fident"]),
                          "best_coverage": 0.0 if hit is None else float(hit["qcov"]),
                          "best_hit": None if hit is None else hit["target"],
-                         "kmer31_containment": contain[i]})
+                         "max_identity": float(highest.get(i, 0.0)), "kmer31_containment": contain[i]})
         else:
             rows.append({"id": i, "kind": "mirna", "same_seed_in_train": seed(seqs[i]) in train_seeds,
                          "best_identity": math.nan, "best_coverage": math.nan, "best_hit": None,
-                         "kmer31_containment": math.nan})
-    columns = ["id", "kind", "same_seed_in_train", "best_identity", "best_coverage", "best_hit",
+                         "max_identity": math.nan, "kmer31_containment": math.nan})
+    columns = ["id", "kind", "same_seed_in_train", "best_identity", "best_coverage", "best_hit", "max_identity",
                "kmer31_containment"]
     return pd.DataFrame(rows, columns=columns).astype({"same_seed_in_train": object})
 
@@ -370,8 +374,9 @@ def residual_similarity(test_ids: Sequence[str], train_ids: Sequence[str], seqs:
 def summarize_residual(frame: pd.DataFrame, containment: float = 0.5, identity: float = 0.8,
                        coverage: float = 0.5) -> dict:
     """Shares of test RNAs with a close training relative: miRNAs with a seed sibling; long RNAs whose 31-mer
-    containment reaches ``containment``, whose best hit reaches ``identity`` (at any coverage: a shared repeat or
-    exon counts), and whose best hit reaches both ``identity`` and ``coverage``. NaN without RNAs of that kind."""
+    containment reaches ``containment``, with *any* alignment reaching ``identity`` (at any coverage: a shared
+    repeat or exon counts), whose best hit reaches ``identity`` (the figure reported before, beside it), and whose
+    best hit reaches both ``identity`` and ``coverage``. NaN without RNAs of that kind."""
     mirna = frame[frame["kind"] == "mirna"]
     long = frame[frame["kind"] == "long"]
 
@@ -382,7 +387,8 @@ def summarize_residual(frame: pd.DataFrame, containment: float = 0.5, identity: 
     return {"n_mirna": len(mirna), "n_long": len(long),
             "mirna_with_seed_sibling": share(mirna["same_seed_in_train"].astype(bool)),
             "long_with_kmer_containment_ge": share(long["kmer31_containment"] >= containment),
-            "long_with_identity_ge": share(long["best_identity"] >= identity),
+            "long_with_any_alignment_identity_ge": share(long["max_identity"] >= identity),
+            "long_with_best_hit_identity_ge": share(long["best_identity"] >= identity),
             "long_with_identity_coverage_ge": share(close),
             "containment": containment, "identity": identity, "coverage": coverage}
 

@@ -195,7 +195,8 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     summary = {
         "variant": None, "protocol": protocol, "weighting": weighting, "split_seed": split_seed,
         "max_pairs": max_pairs, "best_epoch": best_epoch, "epochs_run": len(history),
-        "warmup_epochs": config.warmup_epochs, "all_negative_accuracy_floor": ratio / (ratio + 1),
+        "warmup_epochs": config.warmup_epochs, "nominal_negative_ratio": ratio,
+        "all_negative_accuracy_floor": float(1 - y[to].mean()),  # realised: cut ratios leave it below ratio/(ratio+1)
         "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
         "counts": split_counts(dataset, len(positives)),
         "structure": sampling.structure(dataset).reset_index().to_dict("records"),
