@@ -127,11 +127,14 @@ def test_summarize_over_splits():
                           "split_seed": [0, 1, 2, 0, 0, 0],
                           "value": [0.7, 0.8, 0.9, 0.6, 0.3, 0.5]})
     out = metrics.summarize_over_splits(frame, ["model", "metric"])
-    assert list(out.columns) == ["model", "metric", "mean", "sd", "n"]
+    assert list(out.columns) == ["model", "metric", "mean", "sd", "n", "ci_low", "ci_high"]
     assert out[["model", "metric"]].values.tolist() == [["a", "auroc"], ["b", "auprc"], ["b", "auroc"],
                                                         ["c", "auroc"]]
     a = out.iloc[0]
     assert a["mean"] == pytest.approx(0.8) and a["sd"] == pytest.approx(0.1) and a["n"] == 3
+    # 95% t-interval: 0.8 ± t(0.975, 2) · 0.1 / √3, t(0.975, 2) = 4.303 (a t table)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((0.8 - 0.24843, 0.8 + 0.24843), abs=1e-4)
     assert out["sd"].iloc[1:].isna().all() and out["n"].iloc[1:].tolist() == [1, 1, 1]
+    assert out[["ci_low", "ci_high"]].iloc[1:].isna().all().all()
     other = metrics.summarize_over_splits(frame.rename(columns={"value": "score"}), ["model"], value="score")
     assert other["n"].tolist() == [3, 2, 1] and other["mean"].iloc[1] == pytest.approx(0.45)

@@ -116,24 +116,95 @@ def test_paired_differences_and_matched_splits():
                      "model": "degree_only", "metric": "auroc", "value": deg, "test_prevalence": 0.05})
     long = pd.DataFrame(rows)
     diff = interactions.paired_differences(long)
-    assert diff["mean"].item() == pytest.approx(0.075) and diff["n"].item() == 2
+    assert diff["mean"].item() == pytest.approx(0.075) and diff["n"].item() == 2 and diff["n_ahead"].item() == 2
+    # differences 0.10 and 0.05: sd 0.0354, t(0.975, 1) = 12.706 -> half-width 0.318
+    assert (diff["ci_low"].item(), diff["ci_high"].item()) == pytest.approx((0.075 - 0.3177, 0.075 + 0.3177),
+                                                                            abs=1e-3)
     matched = interactions.over_splits(long, matched=True).set_index("model")
     everything = interactions.over_splits(long).set_index("model")
     assert matched.loc["degree_only", "n"] == 2 and matched.loc["degree_only", "mean"] == pytest.approx(0.625)
     assert everything.loc["degree_only", "n"] == 3 and matched.loc["N", "n"] == 2
 
 
-def test_protocol_sentences_name_the_best_network_and_the_baselines():
-    rows = [{"tag": "", "protocol": p, "weighting": "uniform", "split_seed": s, "config": c, "model": m,
-             "metric": "auroc", "value": v, "test_prevalence": 0.05}
-            for p, s, c, m, v in [("C3", 0, "A", "model", 0.55), ("C3", 1, "A", "model", 0.57),
-                                  ("C3", 0, "B", "model", 0.60), ("C3", 1, "B", "model", 0.62),
-                                  ("C3", 0, "A", "degree_only", 0.5), ("C3", 1, "A", "degree_only", 0.5),
-                                  ("C1", 0, "A", "degree_only", 0.7)]]
-    lines = interactions.protocol_sentences(interactions.over_splits(pd.DataFrame(rows), matched=True))
-    assert len(lines) == 1 and lines[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**")  # C1 has no network
-    assert "network 0.610 ± 0.014 (n=2)" in lines[0] and "degree-only 0.500" in lines[0]
-    assert "logistic regression n/a" in lines[0]
-    linked = interactions.protocol_sentences(interactions.over_splits(pd.DataFrame(rows), matched=True),
-                                             link=lambda p: f"[{p} pages](x_{p}.html)")
+def _auroc_rows(values: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"tag": "", "protocol": p, "weighting": "uniform", "split_seed": s, "config": "A",
+                          "model": m, "metric": "auroc", "value": v, "test_prevalence": 0.05}
+                         for (p, m), vs in values.items() for s, v in enumerate(vs)])
+
+
+def test_protocol_sentences_come_from_intervals_not_point_estimates():
+    long = _auroc_rows({("C3", "model"): [0.55, 0.57, 0.50, 0.53, 0.56],
+                        ("C3", "degree_only"): [0.5] * 5,
+                        ("C3", "family_degree"): [0.60, 0.61, 0.62, 0.60, 0.63],
+                        ("C3", "logistic_regression"): [0.59, 0.63, 0.60, 0.61, 0.62],
+                        ("C1", "degree_only"): [0.7]})
+    lines = interactions.protocol_sentences(long)
+    assert len(lines) == 1 and lines[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}** (5 splits): best "
+                                                   "family-degree 0.612 [")  # C1 has no network: no line
+    # logistic regression is 0.002 behind on average, its paired interval covers 0: tied with the best
+    assert "not distinguishable from it (paired difference covers 0): logistic regression -0.002 [" in lines[0]
+    # the network: mean 0.542, its interval [0.507, 0.577] clears 0.5, behind family-degree on all five splits
+    assert "network A 0.542 [0.508, 0.576]" in lines[0] and "network A 0.542 [0.508, 0.576], not" not in lines[0]
+    assert "minus family-degree on the same splits -0.070 [" in lines[0] and "ahead on 0 of 5" in lines[0]
+    noisy = _auroc_rows({("C4", "model"): [0.45, 0.62, 0.55], ("C4", "degree_only"): [0.5, 0.5, 0.5]})
+    line = interactions.protocol_sentences(noisy)[0]
+    assert "best network A 0.540 [" in line and ", not distinguishable from chance" in line
+    assert "not distinguishable from it (paired difference covers 0): degree-only" in line
+    linked = interactions.protocol_sentences(long, link=lambda p: f"[{p} pages](x_{p}.html)")
     assert linked[0] == lines[0] + " ([C3 pages](x_C3.html))"
+
+
+def test_both_seen_scores_keep_only_test_pairs_with_two_seen_partners():
+    rows = [("m1", "l1", 1, "train"), ("m2", "l2", 1, "train"),
+            ("m1", "l2", 1, "test"), ("m2", "l1", 0, "test"),  # both partners seen
+            ("m1", "l9", 1, "test"), ("m9", "l1", 0, "test")]  # one partner unseen
+    dataset = pd.DataFrame(rows, columns=["id_x", "id_y", "label", "role"]).assign(
+        src_x=lambda t: t.id_x, src_y=lambda t: t.id_y, augmentation="original")
+    scores = {"model": np.array([0.9, 0.9, 0.8, 0.1, 0.1, 0.7]), "all_negative": np.zeros(6)}
+    out = interactions.both_seen_scores(dataset, scores)
+    assert out["share_of_test_pairs"] == 0.5 and (out["pairs"], out["positives"]) == (2, 1)
+    assert out["auroc"] == {"model": 1.0}  # on all four test pairs it would be 0.5
+
+
+def test_weighting_differences_pair_degree_and_uniform_runs_of_the_same_split():
+    rows = [{"tag": "", "protocol": "C1", "weighting": w, "split_seed": s, "config": "A", "model": m,
+             "metric": "auroc", "value": v, "test_prevalence": 0.05}
+            for w, s, m, v in [("uniform", 0, "model", 0.80), ("uniform", 1, "model", 0.70), ("uniform", 2, "model", 0.9),
+                               ("degree", 0, "model", 0.75), ("degree", 1, "model", 0.72),
+                               ("uniform", 0, "degree_only", 0.8), ("degree", 0, "degree_only", 0.6)]]
+    table = interactions.weighting_differences(pd.DataFrame(rows)).set_index("model")
+    assert table.loc["A", "n"] == 2 and table.loc["A", "mean"] == pytest.approx(-0.015)  # split 2 has no pair
+    assert table.loc["A", "n_ahead"] == 1 and table.loc["degree_only", "mean"] == pytest.approx(-0.2)
+
+
+def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epochs=12):
+    block = lambda v, lo, hi: {"test": {"auroc": {"value": v, "ci_low": lo, "ci_high": hi}}}  # noqa: E731
+    return {"config": config, "protocol": protocol, "weighting": "uniform", "split_seed": seed, "variant": config,
+            "best_epoch": best, "epochs_run": run, "warmup_epochs": warmup,
+            "manifest": {"parameters": {"config": {"max_epochs": max_epochs}}},
+            "models": {"model": block(*auroc), "degree_only": block(*degree)}}
+
+
+def test_training_status_flags_unconverged_and_warmup_runs():
+    status = interactions.training_status([_summary("A", "C1", 0, 11, 12, (0.9, 0.8, 1), (0.7, 0.6, 0.8)),
+                                           _summary("A", "C3", 0, 0, 5, (0.5, 0.4, 0.6), (0.5, 0.5, 0.5)),
+                                           _summary("A", "C1m", 0, 6, 11, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8))])
+    status = status.set_index("protocol")
+    assert status["best_is_last"].tolist() == [True, False, False]
+    assert status["inside_warmup"].tolist() == [False, True, False] and status.loc["C1", "max_epochs"] == 12
+
+
+def test_table2_intervals_say_which_configurations_separate():
+    runs = [_summary("Wide", "C1", 0, 5, 9, (0.70, 0.45, 0.86), (0.68, 0.50, 0.83)),
+            _summary("Deep", "C1", 0, 4, 9, (0.65, 0.40, 0.85), (0.68, 0.50, 0.83)),
+            _summary("Tiny", "C1", 0, 4, 9, (0.30, 0.20, 0.39), (0.68, 0.50, 0.83))]
+    table = interactions.run_intervals(runs)
+    assert table["model"].tolist() == ["Wide", "degree-only", "Deep", "Tiny"]  # the baseline once per split
+    assert set(interactions.separable_pairs(table)) == {("Tiny", "Wide"), ("Tiny", "degree-only"), ("Deep", "Tiny")}
+    assert interactions.separable_pairs(table[table.model != "Tiny"]) == []
+
+
+def test_protocol_sentences_name_no_best_model_from_one_split():
+    line = interactions.protocol_sentences(_auroc_rows({("C1", "model"): [0.8], ("C1", "degree_only"): [0.7]}))[0]
+    assert line == (f"**{sampling.PROTOCOL_LABELS['C1']}** (one split): highest network A 0.800; one split gives no "
+                    "interval, so no model is named best")

@@ -213,3 +213,26 @@ def test_training_degrees_count_original_train_positives():
     train = pos[pos.pair_key.isin(data[(data.role == "train") & (data.label == 1)].pair_key)]
     assert degrees.sum() == 2 * len(train)
     assert degrees["x0"] == (train.id_x == "x0").sum()
+
+
+def test_negative_pool_use_counts_the_pairs_a_split_could_draw():
+    """Test RNAs m3, m4 x l3, l4 (none seen): 4 candidate pairs less the 2 positives; 1 negative drawn -> 1/2.
+    Train: m1, m2 x l1, l2 (both seen) less 2 positives -> 2 candidates, both drawn."""
+    rows = [("m1", "l1", 1, "train"), ("m2", "l2", 1, "train"), ("m1", "l2", 0, "train"), ("m2", "l1", 0, "train"),
+            ("m3", "l3", 1, "test"), ("m4", "l4", 1, "test"), ("m3", "l4", 0, "test")]
+    dataset = pd.DataFrame(rows, columns=["id_x", "id_y", "label", "role"]).assign(augmentation="original")
+    use = sampling.negative_pool_use(dataset).set_index("role")
+    assert use.loc["test", ["negatives", "candidates", "share"]].tolist() == [1, 2, 0.5]
+    assert use.loc["train", ["negatives", "candidates", "share"]].tolist() == [2, 2, 1.0]
+    assert np.isnan(use.loc["val", "share"]) and use.loc["val", "candidates"] == 0
+
+
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")
+def test_negative_pool_use_bounds_the_sampler_and_fills_up_under_c3():
+    pos = toy_positives(n_x=30, n_y=200, edges_per_x=10)
+    use = {p: sampling.negative_pool_use(sampling.build_dataset(pos, p, ratio=5, seed=0)).set_index("role")
+           for p in ("C1", "C3")}
+    for table in use.values():
+        assert (table["negatives"] <= table["candidates"]).all() and (table["share"] > 0).all()
+    # C3's test split draws from its own few RNAs, C1's from nearly all of them
+    assert use["C3"].loc["test", "share"] > 2 * use["C1"].loc["test", "share"]

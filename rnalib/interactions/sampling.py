@@ -406,3 +406,30 @@ def structure(dataset: pd.DataFrame) -> pd.DataFrame:
     out["negatives per positive"] = [out.loc[(r, "negative"), "pairs"] / pos[r] if c == "negative" else np.nan
                                      for r, c in out.index]
     return out
+
+
+def negative_pool_use(dataset: pd.DataFrame) -> pd.DataFrame:
+    """Per split: its negatives against every pair they could have been drawn from (``sample_negatives``' pools:
+    per stratum of seen status, the split's x-side RNAs times its y-side RNAs of that status, less self-pairs and
+    known positives in either order). Columns role, negatives, candidates, share. A share near 1 means the pool is
+    exhausted: any weighting of the draw picks nearly the same negatives, so degree-weighted and uniform
+    negatives cannot differ there."""
+    orig = original_pairs(dataset)
+    pos = orig[orig["label"] == 1]
+    seen = seen_rnas(pos[pos["role"] == "train"])
+    known = {tuple(sorted(p)) for p in zip(pos["id_x"], pos["id_y"])}
+    rows = []
+    for role in ROLES:
+        part = pos[pos["role"] == role]
+        negatives = int(((orig["role"] == role) & (orig["label"] == 0)).sum())
+        candidates = 0
+        for sx, sy in _STRATA:
+            if not ((part["id_x"].isin(seen) == sx) & (part["id_y"].isin(seen) == sy)).any():
+                continue
+            xs = {r for r in part["id_x"] if (r in seen) == sx}
+            ys = {r for r in part["id_y"] if (r in seen) == sy}
+            inside = sum((a in xs and b in ys) + (b in xs and a in ys) for a, b in known)
+            candidates += len(xs) * len(ys) - len(xs & ys) - inside
+        rows.append({"role": role, "negatives": negatives, "candidates": candidates,
+                     "share": negatives / candidates if candidates else np.nan})
+    return pd.DataFrame(rows)

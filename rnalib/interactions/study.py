@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from rnalib import data
@@ -85,6 +86,23 @@ def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, 
         "test_augmented": metrics.binary_metrics(y_aug, p_aug, threshold),
         "confusion_test": metrics.normalized_confusion(y_test, p_test, threshold),
     }
+
+
+def both_seen_scores(dataset: pd.DataFrame, scores: dict[str, np.ndarray]) -> dict:
+    """Test AUROC of every model on the original test pairs whose two partners are both seen in training (in a
+    training positive pair), beside the share of test pairs that are: separates composition from data size when
+    two protocols differ in how many test pairs hold an unseen RNA (C1 against C1m). AUROC is NaN when the subset
+    lacks a class."""
+    seen = sampling.seen_rnas(dataset[(dataset["role"] == "train") & (dataset["label"] == 1)
+                                      & (dataset["augmentation"] == "original")])
+    test = ((dataset["role"] == "test") & (dataset["augmentation"] == "original")).to_numpy()
+    both = test & dataset["src_x"].isin(seen).to_numpy() & dataset["src_y"].isin(seen).to_numpy()
+    y = dataset["label"].to_numpy()[both]
+    ranked = len(np.unique(y)) == 2
+    return {"share_of_test_pairs": float(both.sum() / max(test.sum(), 1)), "pairs": int(both.sum()),
+            "positives": int(y.sum()),
+            "auroc": {m: float(roc_auc_score(y, p[both])) if ranked else float("nan")
+                      for m, p in scores.items() if m != "all_negative"}}
 
 
 def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
@@ -199,6 +217,8 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "all_negative_accuracy_floor": float(1 - y[to].mean()),  # realised: cut ratios leave it below ratio/(ratio+1)
         "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
         "counts": split_counts(dataset, len(positives)),
+        "negative_pool": sampling.negative_pool_use(dataset).to_dict("records"),
+        "both_seen_test": both_seen_scores(dataset, scores),
         "structure": sampling.structure(dataset).reset_index().to_dict("records"),
         "families": int(fams.nunique()),
         "residual_similarity": families.summarize_residual(residual) if len(residual) else {},
@@ -314,36 +334,159 @@ def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
     return table.join(prevalence, on=["tag", "protocol", "weighting"])
 
 
-def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc", link=None) -> list[str]:
-    """One line per protocol: the best network and the baselines, mean ± sd over the splits the network
-    trained on (``over_splits(long, matched=True)`` of the uniform, untagged runs); ``link(protocol)``, when
-    given, is appended to the protocol's line (e.g. links to the pages the numbers come from)."""
-    part = matched[matched["metric"] == metric]
-    lines = []
-    for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
-        rows = part[part["protocol"] == protocol].set_index("model")
-        nets = rows[~rows.index.isin(BASELINES)]
-        if nets.empty:
-            continue
-        best = nets["mean"].idxmax()
-        cell = lambda m: f"{rows.at[m, 'mean']:.3f}" if m in rows.index else "n/a"  # noqa: E731
-        lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: network {rows.at[best, 'mean']:.3f} "
-                     f"± {rows.at[best, 'sd']:.3f} (n={int(rows.at[best, 'n'])}), degree-only {cell('degree_only')}, "
-                     f"family-degree {cell('family_degree')}, logistic regression {cell('logistic_regression')}"
-                     + (f" ({link(protocol)})" if link else ""))
-    return lines
+MODEL_LABELS = {"logistic_regression": "logistic regression", "degree_only": "degree-only",
+                "family_degree": "family-degree", "all_negative": "all-negative"}
+
+
+def model_label(name: str) -> str:
+    """A model's name on the pages: baselines in words, a network by its configuration."""
+    return MODEL_LABELS.get(name, f"network {name}")
+
+
+def model_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+    """Every model minus every other on the same split (networks named by configuration, each baseline once per
+    split, the all-negative predictor left out), summarised over the splits both ran on: ``mean``, ``sd``, ``n``,
+    the 95% Student-t interval of the mean difference (``ci_low``, ``ci_high``) and ``n_ahead``, the splits on
+    which ``model`` scored higher than ``other``. One row per (tag, protocol, weighting, model, other)."""
+    part = _named(long, matched=False)
+    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")][_SPLIT + ["model", "value"]]
+    both = part.merge(part, on=_SPLIT, suffixes=("", "_other")).rename(columns={"model_other": "other"})
+    both = both[both["model"] != both["other"]].dropna(subset=["value", "value_other"])
+    both = both.assign(difference=both["value"] - both["value_other"],
+                       ahead=(both["value"] > both["value_other"]).astype(int))
+    keys = ["tag", "protocol", "weighting", "model", "other"]
+    table = metrics.summarize_over_splits(both, keys, value="difference")
+    ahead = both.groupby(keys, dropna=False)["ahead"].sum().rename("n_ahead").reset_index()
+    return table.merge(ahead, on=keys, how="left")
 
 
 def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
-    """Network minus each baseline on the same split, then mean, sd and n over splits, per (tag, protocol,
-    weighting, configuration, baseline): a paired comparison, free of split-to-split difficulty."""
-    part = long[long["metric"] == metric]
-    nets = part[part["model"] == "model"][_SPLIT + ["config", "value"]]
-    base = part[~part["model"].isin(["model", "all_negative"])].drop_duplicates(_SPLIT + ["model"])
-    both = nets.merge(base[_SPLIT + ["model", "value"]], on=_SPLIT, suffixes=("_net", "_base"))
-    both = both.assign(difference=both["value_net"] - both["value_base"], baseline=both["model"])
-    return metrics.summarize_over_splits(both, ["tag", "protocol", "weighting", "config", "baseline"],
-                                         value="difference")
+    """Network minus each baseline on the same split, then mean, sd, n, 95% t-interval and ``n_ahead`` over
+    splits, per (tag, protocol, weighting, configuration, baseline): a paired comparison, free of split-to-split
+    difficulty (``model_differences`` restricted to networks against baselines)."""
+    nets = set(long.loc[long["model"] == "model", "config"])
+    table = model_differences(long, metric)
+    table = table[table["model"].isin(nets) & table["other"].isin(BASELINES)]
+    return table.rename(columns={"model": "config", "other": "baseline"}).reset_index(drop=True)
+
+
+def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+    """Degree-weighted minus uniform negatives for every model on the same split (same protocol and split seed),
+    summarised over splits: mean, sd, n, 95% t-interval, ``n_ahead`` (splits where degree-weighted scored higher).
+    One row per (tag, protocol, model); networks named by configuration."""
+    part = _named(long, matched=False)
+    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
+    keys = ["tag", "protocol", "split_seed", "model"]
+    uniform = part[part["weighting"] == "uniform"][keys + ["value"]]
+    degree = part[part["weighting"] == "degree"][keys + ["value"]]
+    both = degree.merge(uniform, on=keys, suffixes=("", "_uniform")).dropna(subset=["value", "value_uniform"])
+    both = both.assign(difference=both["value"] - both["value_uniform"],
+                       ahead=(both["value"] > both["value_uniform"]).astype(int))
+    table = metrics.summarize_over_splits(both, ["tag", "protocol", "model"], value="difference")
+    ahead = both.groupby(["tag", "protocol", "model"], dropna=False)["ahead"].sum().rename("n_ahead").reset_index()
+    return table.merge(ahead, on=["tag", "protocol", "model"], how="left")
+
+
+def _interval(mean: float, low: float, high: float, signed: bool = False) -> str:
+    fmt = "{:+.3f}" if signed else "{:.3f}"
+    inner = f" [{fmt.format(low)}, {fmt.format(high)}]" if np.isfinite(low) else " (one split: no interval)"
+    return fmt.format(mean) + inner
+
+
+def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, chance: float | None = 0.5
+                       ) -> list[str]:
+    """One line per protocol on which a network trained, from intervals, never from point estimates: on the splits
+    the network trained on, the model with the best mean and its 95% t-interval over splits; the models whose
+    paired difference to it has an interval covering 0 ("not distinguishable from the best"); each network's mean,
+    whether its interval covers ``chance`` (AUROC: 0.5; None to skip), and its paired difference to the best
+    baseline with the number of splits it was ahead on. ``long``: the runs of one study (uniform, untagged).
+    ``link(protocol)``, when given, is appended to the protocol's line."""
+    matched = over_splits(long, matched=True)
+    diffs = model_differences(long, metric)
+    part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
+    lines = []
+    for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
+        rows = part[part["protocol"] == protocol].set_index("model")
+        nets = [m for m in rows.index if m not in BASELINES]
+        if not nets:
+            continue
+        d = diffs[diffs["protocol"] == protocol].set_index(["model", "other"])
+
+        def covers_chance(m: str) -> str:
+            low, high = rows.at[m, "ci_low"], rows.at[m, "ci_high"]
+            return (", not distinguishable from chance" if chance is not None and np.isfinite(low)
+                    and low <= chance <= high else "")
+
+        def cell(m: str) -> str:
+            return _interval(rows.at[m, "mean"], rows.at[m, "ci_low"], rows.at[m, "ci_high"])
+
+        best = rows["mean"].idxmax()
+        if rows.at[best, "n"] < 2:
+            lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}** (one split): highest {model_label(best)} "
+                         f"{rows.at[best, 'mean']:.3f}; one split gives no interval, so no model is named best"
+                         + (f" ({link(protocol)})" if link else ""))
+            continue
+        tied = [m for m in rows.index if m != best and (best, m) in d.index
+                and d.at[(best, m), "ci_low"] <= 0 <= d.at[(best, m), "ci_high"]]
+        text = [f"**{sampling.PROTOCOL_LABELS[protocol]}** ({int(rows.at[best, 'n'])} splits): best "
+                f"{model_label(best)} {cell(best)}{covers_chance(best)}"]
+        text.append("not distinguishable from it (paired difference covers 0): "
+                    + ", ".join(f"{model_label(m)} {_interval(*d.loc[(m, best), ['mean', 'ci_low', 'ci_high']], signed=True)}"
+                                for m in tied) if tied else "every other model below it on paired differences")
+        base = [m for m in rows.index if m in BASELINES]
+        for net in [n for n in nets if n != best]:
+            top = max(base, key=lambda m: rows.at[m, "mean"]) if base else None
+            line = f"{model_label(net)} {cell(net)}{covers_chance(net)}"
+            if top is not None and (net, top) in d.index:
+                r = d.loc[(net, top)]
+                line += (f"; minus {model_label(top)} on the same splits "
+                         f"{_interval(r['mean'], r['ci_low'], r['ci_high'], signed=True)}, ahead on "
+                         f"{int(r['n_ahead'])} of {int(r['n'])}")
+            text.append(line)
+        lines.append("; ".join(text) + (f" ({link(protocol)})" if link else ""))
+    return lines
+
+
+def training_status(summaries: list[dict]) -> pd.DataFrame:
+    """Where each trained network stopped: one row per run with a network (variant, protocol, weighting, split
+    seed, configuration), its best epoch, epochs run, epoch budget, and two flags — ``best_is_last`` (the best
+    validation epoch is the last one run: training had not converged, the budget cut it) and ``inside_warmup``
+    (the kept weights come from the warmup, before the full learning rate). Epochs count from 0."""
+    rows = []
+    for s in summaries:
+        if s.get("best_epoch", -1) < 0:
+            continue
+        budget = s["manifest"]["parameters"]["config"]["max_epochs"] if "manifest" in s else None
+        rows.append({"variant": s.get("variant"), "protocol": s["protocol"], "weighting": s["weighting"],
+                     "split_seed": s["split_seed"], "config": s.get("config"), "best_epoch": s["best_epoch"],
+                     "epochs_run": s["epochs_run"], "max_epochs": budget,
+                     "best_is_last": s["best_epoch"] == s["epochs_run"] - 1,
+                     "inside_warmup": s["best_epoch"] < s.get("warmup_epochs", 0)})
+    return pd.DataFrame(rows)
+
+
+def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple[str, ...] = ("degree_only",)
+                  ) -> pd.DataFrame:
+    """Each run's network and the named baselines on its test pairs: value and 95% cluster-bootstrap interval
+    (``metrics.evaluate_binary``), one row per (configuration, model); a baseline once per split."""
+    rows, done = [], set()
+    for s in summaries:
+        for model, block in s["models"].items():
+            key = (s["protocol"], s["split_seed"], model)
+            if model == "model" or (model in baselines and key not in done):
+                done.add(key)
+                stats = block["test"][metric]
+                rows.append({"model": s.get("config") if model == "model" else model_label(model),
+                             "value": stats["value"], "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
+    return pd.DataFrame(rows)
+
+
+def separable_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """Pairs of rows of ``run_intervals`` whose intervals do not overlap (the only orderings the intervals
+    support); empty when every interval overlaps every other."""
+    rows = table.set_index("model")
+    return [(a, b) for a in rows.index for b in rows.index
+            if a < b and (rows.at[a, "ci_low"] > rows.at[b, "ci_high"] or rows.at[b, "ci_low"] > rows.at[a, "ci_high"])]
 
 
 def config_table(summaries: list[dict]) -> pd.DataFrame:

@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from scipy.special import expit
 from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from rnalib.data import normalize_sequence, rna_id
+from rnalib.learning import metrics
 from rnalib.report import results
 
 from . import families
@@ -273,8 +273,8 @@ def mean_interval(values: list[float]) -> tuple[float, float, float]:
         return np.nan, np.nan, np.nan
     if len(v) < 2:
         return float(v.mean()), np.nan, np.nan
-    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return float(v.mean()), float(max(v.mean() - half, 0.0)), float(min(v.mean() + half, 1.0))
+    low, high = metrics.t_interval(v.mean(), v.std(ddof=1), len(v))
+    return float(v.mean()), float(max(low, 0.0)), float(min(high, 1.0))
 
 
 def _finite(value) -> bool:

@@ -114,11 +114,26 @@ def evaluate_binary(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: i
     return out
 
 
+def t_interval(mean: np.ndarray | float, sd: np.ndarray | float, n: np.ndarray | int,
+               level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t interval of a mean from its sample sd (ddof=1) and n: mean ± t(level, n-1)·sd/√n (NaN below
+    two values). Over split seeds it is an interval for the mean over splits of the same RNAs, not for new RNAs."""
+    from scipy import stats
+
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * np.asarray(sd, dtype=float) / np.sqrt(n)
+    return np.asarray(mean, dtype=float) - half, np.asarray(mean, dtype=float) + half
+
+
 def summarize_over_splits(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
-    """Mean, sd (ddof=1; NaN for a single split) and n of ``value`` per group of ``by`` — the
-    "mean ± sd over split seeds" table. NaN values are left out of all three."""
+    """Mean, sd (ddof=1; NaN for a single split), n and the 95% Student-t interval of the mean (``ci_low``,
+    ``ci_high``; NaN below two splits) of ``value`` per group of ``by`` — the "mean over split seeds" table. NaN
+    values are left out."""
     grouped = frame.groupby(list(by), sort=True, dropna=False)[value]
-    return grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    table = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    table["ci_low"], table["ci_high"] = t_interval(table["mean"], table["sd"], table["n"])
+    return table
 
 
 def normalized_confusion(y: np.ndarray, prob: np.ndarray, threshold: float) -> list[list[float]]:
