@@ -133,25 +133,38 @@ def _auroc_rows(values: dict) -> pd.DataFrame:
 
 
 def test_protocol_sentences_come_from_intervals_not_point_estimates():
-    long = _auroc_rows({("C3", "model"): [0.55, 0.57, 0.50, 0.53, 0.56],
-                        ("C3", "degree_only"): [0.5] * 5,
-                        ("C3", "family_degree"): [0.60, 0.61, 0.62, 0.60, 0.63],
-                        ("C3", "logistic_regression"): [0.59, 0.63, 0.60, 0.61, 0.62],
-                        ("C1", "degree_only"): [0.7]})
-    lines = interactions.protocol_sentences(long)
-    assert len(lines) == 1 and lines[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}** (5 splits): best "
-                                                   "family-degree 0.612 [")  # C1 has no network: no line
-    # logistic regression is 0.002 behind on average, its paired interval covers 0: tied with the best
-    assert "not distinguishable from it (paired difference covers 0): logistic regression -0.002 [" in lines[0]
-    # the network: mean 0.542, its interval [0.507, 0.577] clears 0.5, behind family-degree on all five splits
-    assert "network A 0.542 [0.508, 0.576]" in lines[0] and "network A 0.542 [0.508, 0.576], not" not in lines[0]
-    assert "minus family-degree on the same splits -0.070 [" in lines[0] and "ahead on 0 of 5" in lines[0]
+    values = {("C3", "model"): [0.55, 0.57, 0.50, 0.53, 0.56], ("C3", "degree_only"): [0.5] * 5,
+              ("C3", "family_degree"): [0.60, 0.61, 0.62, 0.60, 0.63], ("C1", "degree_only"): [0.7]}
+    line = interactions.protocol_sentences(_auroc_rows(values))
+    assert len(line) == 1  # C1 has no network: no line
+    # family-degree is ahead of both others on every paired interval: named best
+    assert line[0].startswith(f"**{sampling.PROTOCOL_LABELS['C3']}** (5 splits): best family-degree 0.612 [0.596, "
+                              "0.628], ahead of every other model on paired differences")
+    # the network: mean 0.542, its interval [0.508, 0.576] clears 0.5, behind family-degree on all five splits
+    assert "network A 0.542 [0.508, 0.576]; minus family-degree on the same splits -0.070 [" in line[0]
+    assert "ahead on 0 of 5" in line[0] and "chance" not in line[0]
+    # logistic regression 0.002 behind on average, its paired interval covers 0: no model is named best
+    tied = interactions.protocol_sentences(_auroc_rows(
+        {**values, ("C3", "logistic_regression"): [0.59, 0.63, 0.60, 0.61, 0.62]}))[0]
+    assert "highest mean family-degree 0.612 [0.596, 0.628], not told apart from logistic regression -0.002 [" in tied
+    assert "so no model is named best" in tied and "best family-degree" not in tied
     noisy = _auroc_rows({("C4", "model"): [0.45, 0.62, 0.55], ("C4", "degree_only"): [0.5, 0.5, 0.5]})
     line = interactions.protocol_sentences(noisy)[0]
-    assert "best network A 0.540 [" in line and ", not distinguishable from chance" in line
-    assert "not distinguishable from it (paired difference covers 0): degree-only" in line
-    linked = interactions.protocol_sentences(long, link=lambda p: f"[{p} pages](x_{p}.html)")
-    assert linked[0] == lines[0] + " ([C3 pages](x_C3.html))"
+    assert "highest mean network A 0.540 [" in line and ", not distinguishable from chance" in line
+    assert "not told apart from degree-only" in line
+    linked = interactions.protocol_sentences(_auroc_rows(values), link=lambda p: f"[{p} pages](x_{p}.html)")
+    assert linked[0] == interactions.protocol_sentences(_auroc_rows(values))[0] + " ([C3 pages](x_C3.html))"
+
+
+def test_protocol_sentences_name_no_best_model_from_one_split():
+    line = interactions.protocol_sentences(_auroc_rows({("C1", "model"): [0.8], ("C1", "degree_only"): [0.7]}))[0]
+    assert line == (f"**{sampling.PROTOCOL_LABELS['C1']}** (one split): highest network A 0.800; one split gives no "
+                    "interval, so no model is named best")
+    # a model seen on one split only is no paired evidence against the repeated leader
+    rows = _auroc_rows({("C1", "model"): [0.8, 0.82, 0.81], ("C1", "degree_only"): [0.6, 0.62, 0.61]})
+    extra = rows.iloc[:1].assign(model="logistic_regression", value=0.9)
+    line = interactions.protocol_sentences(pd.concat([rows, extra]))[0]
+    assert "highest mean network A 0.810 [" in line and "logistic regression (no paired interval)" in line
 
 
 def test_both_seen_scores_keep_only_test_pairs_with_two_seen_partners():
@@ -203,8 +216,3 @@ def test_table2_intervals_say_which_configurations_separate():
     assert set(interactions.separable_pairs(table)) == {("Tiny", "Wide"), ("Tiny", "degree-only"), ("Deep", "Tiny")}
     assert interactions.separable_pairs(table[table.model != "Tiny"]) == []
 
-
-def test_protocol_sentences_name_no_best_model_from_one_split():
-    line = interactions.protocol_sentences(_auroc_rows({("C1", "model"): [0.8], ("C1", "degree_only"): [0.7]}))[0]
-    assert line == (f"**{sampling.PROTOCOL_LABELS['C1']}** (one split): highest network A 0.800; one split gives no "
-                    "interval, so no model is named best")

@@ -217,21 +217,37 @@ def test_training_degrees_count_original_train_positives():
 
 def test_negative_pool_use_counts_the_pairs_a_split_could_draw():
     """Test RNAs m3, m4 x l3, l4 (none seen): 4 candidate pairs less the 2 positives; 1 negative drawn -> 1/2.
-    Train: m1, m2 x l1, l2 (both seen) less 2 positives -> 2 candidates, both drawn."""
+    Train: m1, m2 x l1, l2 (both seen) less 2 positives -> 2 candidates, both drawn. A known positive that the
+    protocol dropped (m4-l3) is not a candidate either: the test pool shrinks to 1."""
     rows = [("m1", "l1", 1, "train"), ("m2", "l2", 1, "train"), ("m1", "l2", 0, "train"), ("m2", "l1", 0, "train"),
             ("m3", "l3", 1, "test"), ("m4", "l4", 1, "test"), ("m3", "l4", 0, "test")]
     dataset = pd.DataFrame(rows, columns=["id_x", "id_y", "label", "role"]).assign(augmentation="original")
-    use = sampling.negative_pool_use(dataset).set_index("role")
+    known = {sampling.pair_key(a, b) for a, b, label, _ in rows if label}
+    use = sampling.negative_pool_use(dataset, known).set_index("role")
     assert use.loc["test", ["negatives", "candidates", "share"]].tolist() == [1, 2, 0.5]
     assert use.loc["train", ["negatives", "candidates", "share"]].tolist() == [2, 2, 1.0]
     assert np.isnan(use.loc["val", "share"]) and use.loc["val", "candidates"] == 0
+    dropped = sampling.negative_pool_use(dataset, known | {sampling.pair_key("m4", "l3")}).set_index("role")
+    assert dropped.loc["test", "candidates"] == 1
+
+
+@pytest.mark.filterwarnings("ignore:.*negatives per positive")
+def test_negative_pools_are_what_the_sampler_exhausts():
+    """With a ratio no pool can meet, a split of one stratum takes every candidate pair: as many as
+    negative_pools counts, each once (unordered), never a forbidden one."""
+    split = pd.DataFrame({"id_x": ["m1", "m2", "m3", "m1"], "id_y": ["l1", "l2", "l1", "m2"], "role": "train"})
+    forbidden = {sampling.pair_key(a, b) for a, b in zip(split.id_x, split.id_y)} | {"l2|m3"}
+    negatives = sampling.sample_negatives(split, forbidden, ratio=50)
+    pools = sampling.negative_pools(split, forbidden).set_index("role")
+    keys = {sampling.pair_key(a, b) for a, b in zip(negatives.id_x, negatives.id_y)}
+    assert len(keys) == len(negatives) == pools.loc["train", "candidates"] and not keys & forbidden
 
 
 @pytest.mark.filterwarnings("ignore:.*negatives per positive")
 def test_negative_pool_use_bounds_the_sampler_and_fills_up_under_c3():
     pos = toy_positives(n_x=30, n_y=200, edges_per_x=10)
-    use = {p: sampling.negative_pool_use(sampling.build_dataset(pos, p, ratio=5, seed=0)).set_index("role")
-           for p in ("C1", "C3")}
+    use = {p: sampling.negative_pool_use(sampling.build_dataset(pos, p, ratio=5, seed=0),
+                                         set(pos.pair_key)).set_index("role") for p in ("C1", "C3")}
     for table in use.values():
         assert (table["negatives"] <= table["candidates"]).all() and (table["share"] > 0).all()
     # C3's test split draws from its own few RNAs, C1's from nearly all of them

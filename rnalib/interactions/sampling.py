@@ -18,8 +18,8 @@ seen status, so the share of negatives containing an unseen RNA equals the posit
 negative has exactly one seen partner, and no C3/C4 negative has any. Never a positive pair in either order,
 never a self-pair, never the same pair twice, not even in two splits: every (split, stratum) stream ranks its
 candidates with its own seeded generator, and a pair wanted by two splits goes to the held-out one (test, then
-val), so test and val negatives are distributed as if each split were sampled alone, as the paper does; the
-shift falls on train, whose pool is many times larger. Where a split cannot supply the nominal ratio, every
+val), so test negatives are distributed as if test were sampled alone, as the paper does; val loses some first
+choices to test (about a tenth under C1) and train, whose pool is many times larger, absorbs the rest. Where a split cannot supply the nominal ratio, every
 stratum of it is cut to the same lower ratio (structure kept) and val and test are cut to a common ratio, so
 the threshold is chosen at the prevalence it is applied at.
 """
@@ -255,6 +255,34 @@ def _equalised(streams: list[dict], picks: list[np.ndarray], ratio: int) -> list
     return [p[:int(np.floor(reached[s["role"]] * s["n_pos"] + 1e-9))] for s, p in zip(streams, picks)]
 
 
+def _streams(split: pd.DataFrame, forbidden: set[str]) -> tuple[np.ndarray, int, np.ndarray, list[dict]]:
+    """The candidate pools negatives are drawn from: per split (role) and stratum of the positives' seen status,
+    the split's x-side RNAs times its y-side RNAs of that status. Returns the RNA names (index = position), their
+    number n, the codes (min·n + max) of every known positive pair among them, and one dict per stream: role,
+    stratum, n_pos, id, xs, ys (names), dx, dy (the split's positive degrees)."""
+    used = split[split["role"].isin(ROLES)]
+    seen = seen_rnas(used[used["role"] == "train"])
+    names = np.array(sorted(set(used["id_x"]) | set(used["id_y"])))
+    index = pd.Series(np.arange(len(names)), index=names)
+    n = len(names)
+    pairs = [k.split("|") for k in forbidden]
+    known = [(index[a], index[b]) for a, b in pairs if a in index.index and b in index.index]
+    forbidden_codes = np.unique([min(a, b) * n + max(a, b) for a, b in known]).astype(np.int64)
+    streams = []
+    for role in ROLES:
+        part = used[used["role"] == role]
+        seen_x, seen_y = part["id_x"].isin(seen).to_numpy(), part["id_y"].isin(seen).to_numpy()
+        for k, (sx, sy) in enumerate(_STRATA):
+            n_pos = int(((seen_x == sx) & (seen_y == sy)).sum())
+            if n_pos:
+                streams.append({"role": role, "stratum": _stratum_name(sx, sy), "n_pos": n_pos, "k": k,
+                                "id": 4 * _ROLE_CODE[role] + k,
+                                "xs": sorted(r for r in set(part["id_x"]) if (r in seen) == sx),
+                                "ys": sorted(r for r in set(part["id_y"]) if (r in seen) == sy),
+                                "dx": part["id_x"].value_counts(), "dy": part["id_y"].value_counts()})
+    return names, n, forbidden_codes, streams
+
+
 def sample_negatives(split: pd.DataFrame, forbidden: set[str], ratio: int = 20, weighting: str = "uniform",
                      seed: int = 0) -> pd.DataFrame:
     """Negatives for every split of ``split`` (unique positives with a ``role``), stratified by seen status.
@@ -266,37 +294,36 @@ def sample_negatives(split: pd.DataFrame, forbidden: set[str], ratio: int = 20, 
     """
     if weighting not in ("uniform", "degree"):
         raise ValueError(f"unknown negative weighting {weighting!r} (uniform or degree)")
-    used = split[split["role"].isin(ROLES)]
-    seen = seen_rnas(used[used["role"] == "train"])
-    names = np.array(sorted(set(used["id_x"]) | set(used["id_y"])))
+    names, n, forbidden_codes, streams = _streams(split, forbidden)
     index = pd.Series(np.arange(len(names)), index=names)
-    n = len(names)
-    pairs = [k.split("|") for k in forbidden]
-    known = [(index[a], index[b]) for a, b in pairs if a in index.index and b in index.index]
-    forbidden_codes = np.unique([min(a, b) * n + max(a, b) for a, b in known]).astype(np.int64)
-
-    streams, rankings = [], []
-    for role in ROLES:
-        part = used[used["role"] == role]
-        seen_x, seen_y = part["id_x"].isin(seen).to_numpy(), part["id_y"].isin(seen).to_numpy()
-        dx, dy = part["id_x"].value_counts(), part["id_y"].value_counts()
-        for k, (sx, sy) in enumerate(_STRATA):
-            n_pos = int(((seen_x == sx) & (seen_y == sy)).sum())
-            if not n_pos:
-                continue
-            xs = sorted(r for r in set(part["id_x"]) if (r in seen) == sx)  # the split's x side, same status
-            ys = sorted(r for r in set(part["id_y"]) if (r in seen) == sy)
-            rng = np.random.default_rng([seed, _ROLE_CODE[role], k])
-            streams.append({"role": role, "stratum": _stratum_name(sx, sy), "n_pos": n_pos,
-                            "id": 4 * _ROLE_CODE[role] + k})
-            rankings.append(_ranking(index[xs].to_numpy(), index[ys].to_numpy(), _weights(xs, dx, weighting),
-                                     _weights(ys, dy, weighting), n, ratio * n_pos, forbidden_codes, rng))
+    rankings = []
+    for s in streams:
+        rng = np.random.default_rng([seed, _ROLE_CODE[s["role"]], s["k"]])
+        rankings.append(_ranking(index[s["xs"]].to_numpy(), index[s["ys"]].to_numpy(),
+                                 _weights(s["xs"], s["dx"], weighting), _weights(s["ys"], s["dy"], weighting), n,
+                                 ratio * s["n_pos"], forbidden_codes, rng))
     picks = _resolve([r[0] for r in rankings], [ratio * s["n_pos"] for s in streams],
                      [_ROLE_CODE[s["role"]] for s in streams], [s["id"] for s in streams], seed)
     frames = [pd.DataFrame({"id_x": names[xi[p]], "id_y": names[yi[p]], "role": s["role"], "stratum": s["stratum"]})
               for s, (_, xi, yi), p in zip(streams, rankings, _equalised(streams, picks, ratio))]
     columns = ["id_x", "id_y", "role", "stratum"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def negative_pools(split: pd.DataFrame, forbidden: set[str]) -> pd.DataFrame:
+    """Per split (role), how many distinct pairs its negatives could be drawn from: the candidate pairs of
+    ``sample_negatives``' streams (``_streams``: same RNAs, same strata), unordered, less self-pairs and every pair
+    in ``forbidden`` (all known positives, including any the protocol dropped). Columns role, candidates."""
+    names, n, forbidden_codes, streams = _streams(split, forbidden)
+    index = pd.Series(np.arange(len(names)), index=names)
+    counts = dict.fromkeys(ROLES, 0)
+    for s in streams:
+        xi, yi = index[s["xs"]].to_numpy(), index[s["ys"]].to_numpy()
+        codes = np.unique(np.concatenate([np.minimum(x, yi).astype(np.int64) * n + np.maximum(x, yi)
+                                          for x in xi[:, None]] if len(xi) else [np.empty(0, np.int64)]))
+        codes = codes[(codes // n != codes % n) & ~np.isin(codes, forbidden_codes)]
+        counts[s["role"]] += len(codes)
+    return pd.DataFrame({"role": list(counts), "candidates": list(counts.values())})
 
 
 def _weights(ids: list[str], degree: pd.Series, weighting: str) -> np.ndarray:
@@ -408,28 +435,14 @@ def structure(dataset: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def negative_pool_use(dataset: pd.DataFrame) -> pd.DataFrame:
-    """Per split: its negatives against every pair they could have been drawn from (``sample_negatives``' pools:
-    per stratum of seen status, the split's x-side RNAs times its y-side RNAs of that status, less self-pairs and
-    known positives in either order). Columns role, negatives, candidates, share. A share near 1 means the pool is
+def negative_pool_use(dataset: pd.DataFrame, forbidden: set[str]) -> pd.DataFrame:
+    """Per split: its negatives against every pair they could have been drawn from (``negative_pools`` of the
+    dataset's original positives; ``forbidden``: the pair keys of every known positive, as given to
+    ``sample_negatives``). Columns role, negatives, candidates, share. A share near 1 means the pool is
     exhausted: any weighting of the draw picks nearly the same negatives, so degree-weighted and uniform
-    negatives cannot differ there."""
+    negatives cannot differ much there."""
     orig = original_pairs(dataset)
-    pos = orig[orig["label"] == 1]
-    seen = seen_rnas(pos[pos["role"] == "train"])
-    known = {tuple(sorted(p)) for p in zip(pos["id_x"], pos["id_y"])}
-    rows = []
-    for role in ROLES:
-        part = pos[pos["role"] == role]
-        negatives = int(((orig["role"] == role) & (orig["label"] == 0)).sum())
-        candidates = 0
-        for sx, sy in _STRATA:
-            if not ((part["id_x"].isin(seen) == sx) & (part["id_y"].isin(seen) == sy)).any():
-                continue
-            xs = {r for r in part["id_x"] if (r in seen) == sx}
-            ys = {r for r in part["id_y"] if (r in seen) == sy}
-            inside = sum((a in xs and b in ys) + (b in xs and a in ys) for a, b in known)
-            candidates += len(xs) * len(ys) - len(xs & ys) - inside
-        rows.append({"role": role, "negatives": negatives, "candidates": candidates,
-                     "share": negatives / candidates if candidates else np.nan})
-    return pd.DataFrame(rows)
+    pools = negative_pools(orig[orig["label"] == 1], forbidden)
+    pools["negatives"] = [int(((orig["role"] == r) & (orig["label"] == 0)).sum()) for r in pools["role"]]
+    pools["share"] = pools["negatives"] / pools["candidates"].where(pools["candidates"] > 0)
+    return pools[["role", "negatives", "candidates", "share"]]

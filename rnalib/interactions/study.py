@@ -217,7 +217,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "all_negative_accuracy_floor": float(1 - y[to].mean()),  # realised: cut ratios leave it below ratio/(ratio+1)
         "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
         "counts": split_counts(dataset, len(positives)),
-        "negative_pool": sampling.negative_pool_use(dataset).to_dict("records"),
+        "negative_pool": sampling.negative_pool_use(dataset, set(positives["pair_key"])).to_dict("records"),
         "both_seen_test": both_seen_scores(dataset, scores),
         "structure": sampling.structure(dataset).reset_index().to_dict("records"),
         "families": int(fams.nunique()),
@@ -324,7 +324,8 @@ def _named(long: pd.DataFrame, matched: bool) -> pd.DataFrame:
 
 
 def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
-    """Mean, sd and number of splits of every (tag, protocol, weighting, model, metric); the network is named by
+    """Mean, sd, number of splits and 95% t-interval of the mean of every (tag, protocol, weighting, model, metric)
+    (``metrics.summarize_over_splits``); the network is named by
     its configuration, and each baseline counts once per split (every configuration run on a split scores the
     same baselines). ``matched=True`` keeps only the splits on which a network was trained, so networks and
     baselines are averaged over the same splits."""
@@ -343,6 +344,22 @@ def model_label(name: str) -> str:
     return MODEL_LABELS.get(name, f"network {name}")
 
 
+def _paired(left: pd.DataFrame, right: pd.DataFrame, on: list[str], suffix: str = "_other") -> pd.DataFrame:
+    """``left`` and ``right`` values on rows matched by ``on`` (one split each): their ``difference`` and whether
+    ``left`` is ``ahead``."""
+    both = left.merge(right, on=on, suffixes=("", suffix)).dropna(subset=["value", f"value{suffix}"])
+    both = both.assign(difference=both["value"] - both[f"value{suffix}"],
+                       ahead=(both["value"] > both[f"value{suffix}"]).astype(int))
+    return both
+
+
+def _summarise_paired(both: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per ``by``: mean, sd, n and 95% t-interval of the paired ``difference``, and ``n_ahead``."""
+    table = metrics.summarize_over_splits(both, by, value="difference")
+    ahead = both.groupby(by, dropna=False)["ahead"].sum().rename("n_ahead").reset_index()
+    return table.merge(ahead, on=by, how="left")
+
+
 def model_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
     """Every model minus every other on the same split (networks named by configuration, each baseline once per
     split, the all-negative predictor left out), summarised over the splits both ran on: ``mean``, ``sd``, ``n``,
@@ -350,14 +367,8 @@ def model_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame
     which ``model`` scored higher than ``other``. One row per (tag, protocol, weighting, model, other)."""
     part = _named(long, matched=False)
     part = part[(part["metric"] == metric) & (part["model"] != "all_negative")][_SPLIT + ["model", "value"]]
-    both = part.merge(part, on=_SPLIT, suffixes=("", "_other")).rename(columns={"model_other": "other"})
-    both = both[both["model"] != both["other"]].dropna(subset=["value", "value_other"])
-    both = both.assign(difference=both["value"] - both["value_other"],
-                       ahead=(both["value"] > both["value_other"]).astype(int))
-    keys = ["tag", "protocol", "weighting", "model", "other"]
-    table = metrics.summarize_over_splits(both, keys, value="difference")
-    ahead = both.groupby(keys, dropna=False)["ahead"].sum().rename("n_ahead").reset_index()
-    return table.merge(ahead, on=keys, how="left")
+    both = _paired(part, part, _SPLIT).rename(columns={"model_other": "other"})
+    return _summarise_paired(both[both["model"] != both["other"]], ["tag", "protocol", "weighting", "model", "other"])
 
 
 def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
@@ -376,15 +387,10 @@ def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataF
     One row per (tag, protocol, model); networks named by configuration."""
     part = _named(long, matched=False)
     part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
-    keys = ["tag", "protocol", "split_seed", "model"]
-    uniform = part[part["weighting"] == "uniform"][keys + ["value"]]
-    degree = part[part["weighting"] == "degree"][keys + ["value"]]
-    both = degree.merge(uniform, on=keys, suffixes=("", "_uniform")).dropna(subset=["value", "value_uniform"])
-    both = both.assign(difference=both["value"] - both["value_uniform"],
-                       ahead=(both["value"] > both["value_uniform"]).astype(int))
-    table = metrics.summarize_over_splits(both, ["tag", "protocol", "model"], value="difference")
-    ahead = both.groupby(["tag", "protocol", "model"], dropna=False)["ahead"].sum().rename("n_ahead").reset_index()
-    return table.merge(ahead, on=["tag", "protocol", "model"], how="left")
+    on = ["tag", "protocol", "split_seed", "model"]
+    both = _paired(part[part["weighting"] == "degree"][on + ["value"]],
+                   part[part["weighting"] == "uniform"][on + ["value"]], on)
+    return _summarise_paired(both, ["tag", "protocol", "model"])
 
 
 def _interval(mean: float, low: float, high: float, signed: bool = False) -> str:
@@ -395,12 +401,13 @@ def _interval(mean: float, low: float, high: float, signed: bool = False) -> str
 
 def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, chance: float | None = 0.5
                        ) -> list[str]:
-    """One line per protocol on which a network trained, from intervals, never from point estimates: on the splits
-    the network trained on, the model with the best mean and its 95% t-interval over splits; the models whose
-    paired difference to it has an interval covering 0 ("not distinguishable from the best"); each network's mean,
-    whether its interval covers ``chance`` (AUROC: 0.5; None to skip), and its paired difference to the best
-    baseline with the number of splits it was ahead on. ``long``: the runs of one study (uniform, untagged).
-    ``link(protocol)``, when given, is appended to the protocol's line."""
+    """One line per protocol on which a network trained, from intervals, never from point estimates. On the splits
+    the network trained on: the model with the highest mean over at least two splits, with its 95% t-interval; it
+    is called *best* only when its paired difference to every other model has an interval above 0, otherwise the
+    line names the models it cannot be told apart from (an interval covering 0, or fewer than two common splits);
+    each network's mean, whether its interval covers ``chance`` (AUROC: 0.5; None to skip), and its paired
+    difference to the strongest baseline with the number of splits it was ahead on. ``long``: the runs of one
+    study (uniform, untagged). ``link(protocol)``, when given, is appended to the protocol's line."""
     matched = over_splits(long, matched=True)
     diffs = model_differences(long, metric)
     part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
@@ -411,6 +418,7 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
         if not nets:
             continue
         d = diffs[diffs["protocol"] == protocol].set_index(["model", "other"])
+        label, tail = sampling.PROTOCOL_LABELS[protocol], f" ({link(protocol)})" if link else ""
 
         def covers_chance(m: str) -> str:
             low, high = rows.at[m, "ci_low"], rows.at[m, "ci_high"]
@@ -420,30 +428,41 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
         def cell(m: str) -> str:
             return _interval(rows.at[m, "mean"], rows.at[m, "ci_low"], rows.at[m, "ci_high"])
 
-        best = rows["mean"].idxmax()
-        if rows.at[best, "n"] < 2:
-            lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}** (one split): highest {model_label(best)} "
-                         f"{rows.at[best, 'mean']:.3f}; one split gives no interval, so no model is named best"
-                         + (f" ({link(protocol)})" if link else ""))
+        def ahead(a: str, b: str) -> bool:  # a's paired interval over b lies above 0
+            return (a, b) in d.index and np.isfinite(d.at[(a, b), "ci_low"]) and d.at[(a, b), "ci_low"] > 0
+
+        repeated = rows[rows["n"] >= 2]
+        if repeated.empty:
+            best = rows["mean"].idxmax()
+            lines.append(f"**{label}** (one split): highest {model_label(best)} {rows.at[best, 'mean']:.3f}; one "
+                         "split gives no interval, so no model is named best" + tail)
             continue
-        tied = [m for m in rows.index if m != best and (best, m) in d.index
-                and d.at[(best, m), "ci_low"] <= 0 <= d.at[(best, m), "ci_high"]]
-        text = [f"**{sampling.PROTOCOL_LABELS[protocol]}** ({int(rows.at[best, 'n'])} splits): best "
-                f"{model_label(best)} {cell(best)}{covers_chance(best)}"]
-        text.append("not distinguishable from it (paired difference covers 0): "
-                    + ", ".join(f"{model_label(m)} {_interval(*d.loc[(m, best), ['mean', 'ci_low', 'ci_high']], signed=True)}"
-                                for m in tied) if tied else "every other model below it on paired differences")
+        top = repeated["mean"].idxmax()
+        tied = [m for m in rows.index if m != top and not ahead(top, m)]
+        head = f"**{label}** ({int(rows.at[top, 'n'])} splits): "
+        if not tied:
+            text = [head + f"best {model_label(top)} {cell(top)}{covers_chance(top)}, ahead of every other model "
+                           "on paired differences"]
+        else:
+            def versus(m: str) -> str:
+                if (m, top) not in d.index or not np.isfinite(d.at[(m, top), "ci_low"]):
+                    return f"{model_label(m)} (no paired interval)"
+                return f"{model_label(m)} {_interval(*d.loc[(m, top), ['mean', 'ci_low', 'ci_high']], signed=True)}"
+
+            text = [head + f"highest mean {model_label(top)} {cell(top)}{covers_chance(top)}, not told apart from "
+                           + ", ".join(versus(m) for m in tied) + " (paired differences to it), so no model is "
+                           "named best"]
         base = [m for m in rows.index if m in BASELINES]
-        for net in [n for n in nets if n != best]:
-            top = max(base, key=lambda m: rows.at[m, "mean"]) if base else None
+        strongest = max(base, key=lambda m: rows.at[m, "mean"]) if base else None
+        for net in [n for n in nets if n != top]:
             line = f"{model_label(net)} {cell(net)}{covers_chance(net)}"
-            if top is not None and (net, top) in d.index:
-                r = d.loc[(net, top)]
-                line += (f"; minus {model_label(top)} on the same splits "
+            if strongest is not None and (net, strongest) in d.index:
+                r = d.loc[(net, strongest)]
+                line += (f"; minus {model_label(strongest)} on the same splits "
                          f"{_interval(r['mean'], r['ci_low'], r['ci_high'], signed=True)}, ahead on "
                          f"{int(r['n_ahead'])} of {int(r['n'])}")
             text.append(line)
-        lines.append("; ".join(text) + (f" ({link(protocol)})" if link else ""))
+        lines.append("; ".join(text) + tail)
     return lines
 
 
@@ -474,7 +493,8 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
         for model, block in s["models"].items():
             key = (s["protocol"], s["split_seed"], model)
             if model == "model" or (model in baselines and key not in done):
-                done.add(key)
+                if model != "model":
+                    done.add(key)
                 stats = block["test"][metric]
                 rows.append({"model": s.get("config") if model == "model" else model_label(model),
                              "value": stats["value"], "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
