@@ -9,12 +9,12 @@
 from rnalib.data import LOC_CLASSES
 from rnalib.learning.train import LocasConfig
 
-from .study import (METHODS, MIN_TEST_LABELS, FoldOutput, class_figures, LocalizationRun, choose_embedder, classes_above, classes_above_table,
+from .study import (METHODS, MIN_TEST_LABELS, run_inputs, uses_cnn, FoldOutput, class_figures, LocalizationRun, choose_embedder, classes_above, classes_above_table,
                     evaluate_fold, features, fold_indices, label_matrix, load_networks, load_projections,
                     load_results, mcc_comparison, mean_table, predict_new, prior_sentence, prior_vs_published,
                     run_fold, run_localization, save_run, subsample, summarize, theta_table, warm_cache)
 
-__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
+__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "run_inputs", "uses_cnn", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
            "classes_above", "classes_above_table", "evaluate_fold", "features", "fold_indices", "label_matrix",
            "load_networks", "load_projections", "load_results", "mcc_comparison", "mean_table", "predict_new",
            "prior_sentence", "prior_vs_published", "run_fold", "run_localization", "save_run", "subsample",
