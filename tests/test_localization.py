@@ -347,14 +347,3 @@ def test_prior_vs_published_compares_in_each_metric_direction():
     assert beats["average_precision"] and not beats["one_error"]  # higher is better / lower is better
     assert beats["ranking_loss"] and not beats["hamming_loss"] and beats["coverage"]  # equal counts as beating
     assert localization.prior_vs_published([summary("noscl")])[1].empty
-
-
-def test_classes_above_a_published_row():
-    dm3loc = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["DM3Loc (published)"]))
-    mean = {f"mcc_{c}": v + (0.01 if c in ("Nucleus", "Cytosol") else -0.01) for c, v in dm3loc.items()}
-    assert localization.classes_above({"mean": {"fixed": mean}}, "fixed") == ["Nucleus", "Cytosol"]
-    run = {"variant": "v", "mean": {"fixed": mean, "tuned": {k: v + 1 for k, v in mean.items()}}}
-    assert localization.classes_above_table([run]).loc["v"].tolist() == [2, 6]
-    ilo = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["iLoc-mRNA (published)"]))  # '-' cells never count
-    assert localization.classes_above({"mean": {"fixed": {f"mcc_{c}": 1.0 for c in ilo}}}, "fixed",
-                                      "iLoc-mRNA (published)") == [c for c, v in ilo.items() if v is not None]

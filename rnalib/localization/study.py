@@ -437,18 +437,6 @@ def mcc_comparison(summaries: list[dict], rule: str = "tuned", published: list[s
     return pd.DataFrame(rows).T
 
 
-def classes_above(summary: dict, rule: str, reference: str = "DM3Loc (published)") -> list[str]:
-    """The classes on which a run's mean MCC (threshold ``rule``) is above a published row's."""
-    published = dict(zip(LOC_CLASSES, PUBLISHED_MCC[reference]))
-    return [c for c in LOC_CLASSES if published[c] is not None and summary["mean"][rule][f"mcc_{c}"] > published[c]]
-
-
-def classes_above_table(summaries: list[dict], reference: str = "DM3Loc (published)") -> pd.DataFrame:
-    """Per variant and threshold rule: how many classes (of six) have a mean MCC above a published row's."""
-    return pd.DataFrame({s["variant"]: {rule: len(classes_above(s, rule, reference)) for rule in ("fixed", "tuned")}
-                         for s in summaries}).T.rename(columns={"fixed": "threshold 0.5", "tuned": "tuned thresholds"})
-
-
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
     """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``: the
     ranking metrics do not depend on it, example accuracy and Hamming loss do), and per metric whether the
@@ -467,16 +455,6 @@ def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.D
 
 
 # --------------------------------------------------------------------------- the paper's tables beside ours
-
-
-def prior_sentence(beats: pd.Series) -> str:
-    """One sentence: on which of LOCAS's published figures the constant label prior is as good or better."""
-    won = [m for m, ok in beats.items() if ok]
-    if not won:
-        return "The label prior is worse than LOCAS's published figure on every metric compared."
-    return (f"The label prior, which scores every mRNA with the training class frequencies and never reads a "
-            f"sequence, equals or beats LOCAS's published figure on {len(won)} of {len(beats)} metrics "
-            f"({', '.join(won)}): on this data those metrics cannot tell a model from the class frequencies.")
 
 
 def theta_table(summaries: list[dict], records: pd.DataFrame, rule: str = "fixed") -> pd.DataFrame:
