@@ -16,7 +16,7 @@ from .study import (METHODS, MIN_TEST_LABELS, run_inputs, uses_cnn, FoldOutput, 
                     load_results, mcc_comparison, mean_table, predict_new, prior_vs_published,
                     run_fold, run_localization, save_run, subsample, summarize, theta_table, warm_cache)
 
-__all__ = ["compare", "LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "run_inputs", "uses_cnn", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
+__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "run_inputs", "uses_cnn", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
            "evaluate_fold", "features", "fold_indices", "label_matrix",
            "load_networks", "load_projections", "load_results", "mcc_comparison", "mean_table", "predict_new",
            "prior_vs_published", "run_fold", "run_localization", "save_run", "subsample",
