@@ -98,7 +98,8 @@ def classification_loss(name: str, train_labels=None):
         if train_labels is None:
             raise ValueError("weighted_bce needs the training labels to weight the classes")
         weight = positive_weights(train_labels)
-        return lambda logits, targets: F.binary_cross_entropy_with_logits(logits, targets, pos_weight=weight)
+        return lambda logits, targets: F.binary_cross_entropy_with_logits(logits, targets,
+                                                                          pos_weight=weight.to(logits.device))
     if name == "focal":
         return focal_loss
     raise ValueError(f"unknown classification loss {name!r} (choose {', '.join(CLASSIFICATION_LOSSES)})")

@@ -138,13 +138,20 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     return model, pd.DataFrame(history), stopper.best_epoch
 
 
+def training_device() -> torch.device:
+    """Where study B's networks train: the GPU when one is visible, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def predict_raw(module: nn.Module, x: np.ndarray, chunk: int = 8192, apply=None) -> np.ndarray:
-    """A module's outputs (optionally passed through ``apply``) in eval mode under inference mode, in chunks."""
+    """A module's outputs (optionally passed through ``apply``) in eval mode under inference mode, in chunks, on
+    the module's device; a numpy array on the CPU."""
     module.eval()
+    device = next(module.parameters(), torch.empty(0)).device
     with torch.inference_mode():
         xs = torch.as_tensor(x, dtype=torch.float32)
-        outs = [module(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]
-        return torch.cat([apply(o) if apply else o for o in outs]).numpy()
+        outs = [module(xs[s:s + chunk].to(device)) for s in range(0, len(xs), chunk)]
+        return torch.cat([apply(o) if apply else o for o in outs]).cpu().numpy()
 
 
 def predict_proba(module: nn.Module, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
@@ -195,6 +202,7 @@ class LocasConfig:
     cnn_batch_size: int = 32  # seqcnn: mini-batch (the CNN's inputs are long; the ML-Decoder head uses batch_size)
     cnn_epochs: int = 20  # seqcnn: epochs of the CNN (classification for seqcnn, contrastive for scl + seqcnn)
     cnn_lr: float = 1e-3
+    cnn_patience: int = 5  # seqcnn: early-stopping patience of the CNN's stage (EDCLoc's training wrapper: 30)
     seed: int = 0
 
 
@@ -243,9 +251,10 @@ def train_contrastive(encoder: nn.Module, x: np.ndarray, y: np.ndarray, x_val: n
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     projection = ProjectionHead(cfg.encoder_dim, out_dim=cfg.projection_dim)
-    both = nn.ModuleDict({"encoder": encoder, "projection": projection})
-    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    device = training_device()
+    both = nn.ModuleDict({"encoder": encoder, "projection": projection}).to(device)
+    xt, yt = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x, y))
+    xv, yv = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x_val, y_val))
 
     def loss(xs, ys):
         return multilabel_supcon_loss(projection(encoder(xs)), ys, cfg.theta, cfg.temperature)
@@ -264,14 +273,17 @@ def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.nd
                    progress: bool = True, chunk: int = 8192) -> pd.DataFrame:
     """Train ``module`` (inputs → class logits) with a ``losses.classification_loss`` (``weighted_bce`` weights
     classes by the training labels ``y``) and early stopping on validation loss (computed in chunks of ``chunk``
-    examples); the best weights are restored in place. Returns the per-epoch history."""
+    examples), on ``training_device()`` (the module stays there); the best weights are restored in place. Returns
+    the per-epoch history."""
     from .losses import classification_loss
 
     loss_fn = classification_loss(loss_name, y)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    device = training_device()
+    module.to(device)
+    xt, yt = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x, y))
+    xv, yv = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x_val, y_val))
 
     def val_loss() -> float:
         # every loss here is a mean over elements: chunk means weighted by chunk size give the whole set's mean

@@ -206,14 +206,14 @@ def _run_cnn_fold(xs: dict[str, np.ndarray], ys: dict[str, np.ndarray], method: 
     cnn = _cnn(cfg, n_classes)
     if method == "seqcnn":
         history = fit_multilabel(cnn, xs["train"], ys["train"], xs["val"], ys["val"], cfg.cnn_epochs, cfg.cnn_lr,
-                                 cfg.cnn_batch_size, cfg.patience, cfg.loss, cfg.seed, progress, CNN_CHUNK)
+                                 cfg.cnn_batch_size, cfg.cnn_patience, cfg.loss, cfg.seed, progress, CNN_CHUNK)
         return FoldOutput(predict_proba(cnn, xs["val"], CNN_CHUNK), predict_proba(cnn, xs["test"], CNN_CHUNK),
                           history.assign(stage="classification"), network=_network_state(None, cnn))
     if cfg.memory != "positions":
         raise ValueError(f"LOCAS with the seqcnn encoder attends over the CNN's positions: memory must be "
                          f"'positions', not {cfg.memory!r}")
     stage1 = replace(cfg, encoder_dim=cnn.pooled_dim, batch_size=cfg.cnn_batch_size, scl_epochs=cfg.cnn_epochs,
-                     scl_lr=cfg.cnn_lr)
+                     scl_lr=cfg.cnn_lr, patience=cfg.cnn_patience)
     return _locas(seqcnn.FeatureMap(cnn), seqcnn.PooledCNN(cnn), lambda: _head(cfg, n_classes, cnn.tokens(cfg.seq_nt)), xs, ys, stage1, cfg, None, progress,
                   CNN_CHUNK)
 
@@ -221,7 +221,7 @@ def _run_cnn_fold(xs: dict[str, np.ndarray], ys: dict[str, np.ndarray], method: 
 def _network_state(scaler: StandardScaler | None, net: nn.Module) -> dict:
     """What a fold's network needs to score new mRNAs (tensors only: loads with ``weights_only=True``); the CNN
     methods have no scaler."""
-    state = {"state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+    state = {"state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
     return {**models.scaler_state(scaler), **state} if scaler is not None else state
 
 
