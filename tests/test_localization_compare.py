@@ -73,8 +73,8 @@ def test_scarce_class_sentence_counts_negatives_in_test_and_validation():
                          index=records.accession)
     text = compare.scarce_sentence(records, folds, min_labels=15)  # 20 of each other class per test set
     assert text.startswith("**Exosome is nearly unmeasurable here**")
-    test_neg = [int((records.set_index("accession").loc[folds.index[folds[f"fold{k}"] == "test"], "Exosome"] == 0).sum())
-                for k in range(2)]
+    exosome = records.set_index("accession")["Exosome"]
+    test_neg = [int((exosome[folds.index[folds[f"fold{k}"] == "test"]] == 0).sum()) for k in range(2)]
     assert f"only {min(test_neg)}–{max(test_neg)} Exosome-negative test mRNAs" in text
     assert "Nucleus" not in text
     preds = pd.DataFrame({"true_Exosome": [1, 1, 0, 1], "pred_Exosome": [0, 0, 0, 1]})

@@ -1,7 +1,8 @@
 """A sequence-only multi-label CNN on one-hot nucleotides, after the published descriptions of DM3Loc (Wang et al.,
 NAR 2021: one-hot mRNA, DM3Loc's 1,000 nt from the 5′ end + 3,000 nt from the 3′ end, multi-scale convolutions)
-and EDCLoc (BMC Genomics 2024: one-hot, multi-scale first convolutions, pooling, a shallow head, 8,000 nt).
-Our own implementation; neither paper's code.
+and EDCLoc (BMC Genomics 2024: one-hot 8,000 nt, multi-scale grouped convolutions with residual connections,
+stepwise pooling, global max pooling, an improved focal loss). Our own, smaller implementation; neither paper's
+code (no residual blocks or attention; the loss is a parameter).
 
 Input layout (``encode``): each mRNA becomes ``length`` positions. Its first ``length // 4`` nt sit at the left
 (the 5′ end at position 0) and up to ``length - length // 4`` of the remaining nt at the right (the 3′ end at
@@ -10,9 +11,10 @@ the same positions, as in DM3Loc's 1,000 + 3,000 nt. Codes: A 0, C 1, G 2, U 3, 
 empty 5; the network one-hots them into 5 channels (A/C/G/U/N; empty positions are all-zero).
 
 Network (``SeqCNN``): parallel first convolutions of several odd widths (``kernels``, ``width`` filters each,
-"same" padding) → ReLU → max-pool ``pools[0]`` → concatenated → one convolution (``conv_kernel``, ``dim`` filters)
-→ ReLU → max-pool ``pools[1]`` → dropout: the feature map, (B, T, dim) with T = length // (pools[0] · pools[1])
-tokens. Pooled: mean and max over positions, concatenated (2 · dim) → dropout → Linear → class logits.
+"same" padding) → ReLU → max-pool ``pools[0]`` → concatenated → one convolution (``conv_kernel``, ``dim``
+filters) → ReLU → max-pool ``pools[1]`` → dropout: the feature map, (B, T, dim) with
+T = length // (pools[0] · pools[1]) tokens. Pooled: mean and max over positions, concatenated (2 · dim) →
+dropout → Linear → class logits.
 """
 from __future__ import annotations
 

@@ -192,7 +192,8 @@ class LocasConfig:
     memory: str = "single"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
     n_windows: int = 4  # windows memory: windows per mRNA (the features must be embedded by window)
     whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
-    position: str = "learned"  # slices / windows / positions memory: the decoder's position embedding (learned, sinusoidal, none)
+    position: str = "learned"  # slices / windows / positions: the decoder's position embedding (learned, sinusoidal,
+    # or none)
     encoder: str = "mlp"  # mlp (LOCAS's Linear encoder on embeddings) or seqcnn (``seqcnn.SeqCNN`` on one-hot mRNA)
     seq_nt: int = 2000  # seqcnn: input length (nt; DM3Loc's layout, a quarter from the 5' end, the rest from the 3')
     cnn_width: int = 16  # seqcnn: filters per first-layer kernel

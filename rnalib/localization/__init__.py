@@ -11,13 +11,14 @@ from rnalib.data import LOC_CLASSES
 from rnalib.learning.train import LocasConfig
 
 from . import compare
-from .study import (METHODS, MIN_TEST_LABELS, run_inputs, uses_cnn, FoldOutput, class_figures, LocalizationRun, choose_embedder,
+from .study import (METHODS, MIN_TEST_LABELS, ONE_HOT, FoldOutput, LocalizationRun, choose_embedder, class_figures,
                     evaluate_fold, features, fold_indices, label_matrix, load_networks, load_projections,
                     load_results, mcc_comparison, mean_table, predict_new, prior_vs_published,
-                    run_fold, run_localization, save_run, subsample, summarize, theta_table, warm_cache)
+                    run_fold, run_inputs, run_localization, save_run, subsample, summarize, theta_table, uses_cnn,
+                    warm_cache)
 
-__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "run_inputs", "uses_cnn", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
-           "evaluate_fold", "features", "fold_indices", "label_matrix",
+__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "ONE_HOT", "FoldOutput", "LocalizationRun", "class_figures",
+           "choose_embedder", "evaluate_fold", "features", "fold_indices", "label_matrix",
            "load_networks", "load_projections", "load_results", "mcc_comparison", "mean_table", "predict_new",
-           "prior_vs_published", "run_fold", "run_localization", "save_run", "subsample",
-           "summarize", "theta_table", "warm_cache"]
+           "prior_vs_published", "run_fold", "run_inputs", "run_localization", "save_run", "subsample",
+           "summarize", "theta_table", "uses_cnn", "warm_cache"]

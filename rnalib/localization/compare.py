@@ -58,11 +58,15 @@ def class_intervals(predictions: pd.DataFrame, rule: str = "tuned", n_boot: int 
         auroc = [roc_auc_score(y, s) for y, s in both]
         auprc = [average_precision_score(y, s) for y, s in both]
         rows[c] = {"mcc": point, "mcc_low": np.quantile(boot, (1 - level) / 2),
-                   "mcc_high": np.quantile(boot, (1 + level) / 2),
-                   "auroc": np.mean(auroc) if auroc else np.nan, "auroc_sd": np.std(auroc, ddof=1) if len(auroc) > 1 else 0.0,
-                   "auprc": np.mean(auprc) if auprc else np.nan, "auprc_sd": np.std(auprc, ddof=1) if len(auprc) > 1 else 0.0,
-                   "positives": min(int(y.sum()) for y in truth), "negatives": min(int((y == 0).sum()) for y in truth)}
+                   "mcc_high": np.quantile(boot, (1 + level) / 2), **_mean_sd("auroc", auroc),
+                   **_mean_sd("auprc", auprc), "positives": min(int(y.sum()) for y in truth),
+                   "negatives": min(int((y == 0).sum()) for y in truth)}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _mean_sd(name: str, values: list[float]) -> dict[str, float]:
+    return {name: float(np.mean(values)) if values else np.nan,
+            f"{name}_sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
 
 
 def load_intervals(summary: dict, rule: str = "tuned", n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -106,8 +110,8 @@ def counts_sentence(counts: pd.DataFrame, reference: str = "DM3Loc (published)",
     lines = []
     for variant, row in counts.iterrows():
         name = link(variant) if link else f"`{variant}`"
-        point = (f"; {row['point estimate only']} more only on the point estimate ({row['classes on the point estimate']})"
-                 if row["point estimate only"] else "")
+        point = (f"; {row['point estimate only']} more only on the point estimate "
+                 f"({row['classes on the point estimate']})" if row["point estimate only"] else "")
         clear = f" ({row['classes clearing']})" if row["clear (interval)"] else ""
         lines.append(f"- {name}: {row['clear (interval)']} of {len(LOC_CLASSES)} classes clear {reference}'s MCC "
                      f"with their 95% interval{clear}{point}.")
@@ -201,7 +205,8 @@ def prior_sentence(summaries: list[dict], rule: str = "fixed") -> str:
             f" beat it only in some folds ({_join(mixed)} model-folds)"
     if identical:
         values = _join([f"{_name(m)} ({ours[m]:.4f})" for m in identical])
-        text += (", and only " if better or mixed else " ") + f"{values} {'is' if len(identical) == 1 else 'are'} identical"
+        verb = "is" if len(identical) == 1 else "are"
+        text += (", and only " if better or mixed else " ") + f"{values} {verb} identical"
     return text + "."
 
 

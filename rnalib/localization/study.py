@@ -5,8 +5,8 @@ frozen encoder feeds an ML-Decoder head), ``noscl`` (encoder + ML-Decoder traine
 classification loss), ``seqcnn`` (the sequence-only peer: ``learning.seqcnn.SeqCNN`` on one-hot mRNA, as DM3Loc
 and EDCLoc), and the baselines ``label_prior`` and ``logistic_regression``. ``scl`` with ``encoder="seqcnn"`` is
 LOCAS with the CNN as its encoder (its pooled output in stage 1, its feature map as the decoder's memory). Each
-fold: scaler fit on train (embeddings), early stopping on the fold's validation set, metrics on its test set with the fixed 0.5 threshold (the
-paper) and with per-class thresholds tuned on validation (max MCC).
+fold: scaler fit on train (embeddings), early stopping on the fold's validation set, metrics on its test set with
+the fixed 0.5 threshold (the paper) and with per-class thresholds tuned on validation (max MCC).
 """
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ from .published import PUBLISHED_LOCAS, PUBLISHED_MCC
 METHODS = ("scl", "noscl", "seqcnn", "label_prior", "logistic_regression")
 CNN_CHUNK = 128
 """mRNAs per forward pass when a CNN scores a set (bounds the feature maps' memory)."""
+ONE_HOT = {"requested": "none", "used": "one-hot", "fallback": False,
+           "reason": "a sequence CNN reads one-hot nucleotides (no embedding)"}
+"""The embedder entry of the CNN methods' headers and manifests."""
 LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}
 
 
@@ -101,7 +104,7 @@ class FoldOutput:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     test_projection: np.ndarray | None = None
     encoder_state: dict | None = None
-    network: dict | None = None  # scaler and state of the trained network (scl, noscl), for ``predict_new``
+    network: dict | None = None  # scaler and state of the trained network (scl, noscl, seqcnn), for ``predict_new``
 
 
 def _head(cfg: LocasConfig, n_classes: int, tokens: int = 1) -> memory.MemoryHead:
@@ -109,7 +112,8 @@ def _head(cfg: LocasConfig, n_classes: int, tokens: int = 1) -> memory.MemoryHea
     feature map of ``tokens`` positions, ``positions``); with several tokens the decoder adds the position
     embedding ``cfg.position`` (the reference has none)."""
     slices = cfg.memory == "slices"
-    in_dim = cfg.cnn_dim if cfg.memory == "positions" else cfg.encoder_dim // cfg.n_tokens if slices else cfg.encoder_dim
+    in_dim = (cfg.cnn_dim if cfg.memory == "positions" else cfg.encoder_dim // cfg.n_tokens if slices
+              else cfg.encoder_dim)
     decoder = models.MLDecoder(in_dim, n_classes, cfg.decoder_dim, cfg.decoder_ff, cfg.decoder_heads,
                                learn_queries=cfg.learn_queries, norm=cfg.decoder_norm,
                                position="none" if cfg.memory == "single" else cfg.position,
@@ -214,8 +218,8 @@ def _run_cnn_fold(xs: dict[str, np.ndarray], ys: dict[str, np.ndarray], method: 
                          f"'positions', not {cfg.memory!r}")
     stage1 = replace(cfg, encoder_dim=cnn.pooled_dim, batch_size=cfg.cnn_batch_size, scl_epochs=cfg.cnn_epochs,
                      scl_lr=cfg.cnn_lr, patience=cfg.cnn_patience)
-    return _locas(seqcnn.FeatureMap(cnn), seqcnn.PooledCNN(cnn), lambda: _head(cfg, n_classes, cnn.tokens(cfg.seq_nt)), xs, ys, stage1, cfg, None, progress,
-                  CNN_CHUNK)
+    return _locas(seqcnn.FeatureMap(cnn), seqcnn.PooledCNN(cnn), lambda: _head(cfg, n_classes, cnn.tokens(cfg.seq_nt)),
+                  xs, ys, stage1, cfg, None, progress, CNN_CHUNK)
 
 
 def _network_state(scaler: StandardScaler | None, net: nn.Module) -> dict:
@@ -348,19 +352,19 @@ class LocalizationRun:
     fold_seconds: dict[str, float] = field(default_factory=dict)  # wall time per fold (training and scoring)
 
 
-def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice, method: str,
+def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice | None, method: str,
                      cfg: LocasConfig, truncation: str = "none", n_folds: int = 5,
                      cache: EmbeddingCache | None = None, progress: bool = True,
                      x: np.ndarray | None = None) -> LocalizationRun:
-    """Run ``method`` on DM3Loc's folds 0..n_folds-1; ``x`` (features) may be passed in to share them."""
+    """Run ``method`` on DM3Loc's folds 0..n_folds-1; ``x`` (features) may be passed in to share them. The CNN
+    methods (``uses_cnn``) read one-hot sequence and need no embedder (``choice`` may be None)."""
     started = time.time()
     classes = LOC_CLASSES
     if x is None:
         x = (seqcnn.encode(records["sequence"].tolist(), cfg.seq_nt) if uses_cnn(method, cfg)
              else features(records, choice.embedder, truncation, cache=cache, progress=progress))
     y = label_matrix(records, classes)
-    per_fold, rows, histories, projections, networks = {}, [], [], [], {}
-    seconds = {}
+    per_fold, rows, histories, projections, networks, seconds = {}, [], [], [], {}, {}
     for fold in range(n_folds):
         idx = fold_indices(records, folds, fold)
         start = time.time()
@@ -385,8 +389,8 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
                 id=test["id"].to_numpy(), combination=combination_names(test, classes)))
     mean, sd = summarize(per_fold)
     params = {"method": method, "config": asdict(cfg), "truncation": truncation, "n_folds": n_folds,
-              "embedder": choice.as_dict()}
-    summary = {"method": method, "theta": cfg.theta if method == "scl" else None, "encoder": cfg.encoder, "classes": list(classes),
+              "embedder": ONE_HOT if uses_cnn(method, cfg) else choice.as_dict()}
+    summary = {"method": method, "theta": cfg.theta if method == "scl" else None, "classes": list(classes),
                "folds": {str(k): v for k, v in per_fold.items()}, "mean": mean, "sd": sd}
     return LocalizationRun(params, summary, pd.concat(rows, ignore_index=True),
                            pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
