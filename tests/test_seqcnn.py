@@ -29,9 +29,11 @@ def _window(net: seqcnn.SeqCNN, token: int) -> range:
     return range(low, high + 1)
 
 
-def test_output_shape_and_receptive_field_on_a_hand_made_sequence():
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_output_shape_and_receptive_field_on_a_hand_made_sequence(batch_norm):
     torch.manual_seed(0)
-    net = seqcnn.SeqCNN(n_classes=3, width=8, kernels=(3, 7), dim=16, conv_kernel=3, pools=(2, 2)).eval()
+    net = seqcnn.SeqCNN(n_classes=3, width=8, kernels=(3, 7), dim=16, conv_kernel=3, pools=(2, 2),
+                        batch_norm=batch_norm).eval()
     seq = "ACGUUGCAAUGCCGUA" * 4  # 64 nt
     codes = torch.as_tensor(seqcnn.encode([seq], 64)).float()
     assert net(codes).shape == (1, 3)

@@ -11,8 +11,8 @@ the same positions, as in DM3Loc's 1,000 + 3,000 nt. Codes: A 0, C 1, G 2, U 3, 
 empty 5; the network one-hots them into 5 channels (A/C/G/U/N; empty positions are all-zero).
 
 Network (``SeqCNN``): parallel first convolutions of several odd widths (``kernels``, ``width`` filters each,
-"same" padding) → ReLU → max-pool ``pools[0]`` → concatenated → one convolution (``conv_kernel``, ``dim``
-filters) → ReLU → max-pool ``pools[1]`` → dropout: the feature map, (B, T, dim) with
+"same" padding), concatenated → [BatchNorm] → ReLU → max-pool ``pools[0]`` → one convolution (``conv_kernel``,
+``dim`` filters) → [BatchNorm] → ReLU → max-pool ``pools[1]`` → dropout: the feature map, (B, T, dim) with
 T = length // (pools[0] · pools[1]) tokens. Pooled: mean and max over positions, concatenated (2 · dim) →
 dropout → Linear → class logits.
 """
@@ -59,7 +59,7 @@ class SeqCNN(nn.Module):
     ``feature_map(codes)``: (B, T, dim); ``pooled(codes)``: (B, 2 · dim) = ``pooled_dim``."""
 
     def __init__(self, n_classes: int = 6, width: int = 16, kernels=(9, 21, 49), dim: int = 64,
-                 conv_kernel: int = 5, pools=(8, 4), dropout: float = 0.2):
+                 conv_kernel: int = 5, pools=(8, 4), dropout: float = 0.2, batch_norm: bool = False):
         super().__init__()
         kernels, pools = tuple(int(k) for k in kernels), tuple(int(p) for p in pools)
         if not kernels or any(k < 1 or k % 2 == 0 for k in kernels) or conv_kernel % 2 == 0:
@@ -70,6 +70,8 @@ class SeqCNN(nn.Module):
         self.branches = nn.ModuleList(nn.Conv1d(CHANNELS, width, k, padding=k // 2) for k in kernels)
         self.pool1 = nn.MaxPool1d(pools[0])
         self.conv = nn.Conv1d(width * len(kernels), dim, conv_kernel, padding=conv_kernel // 2)
+        self.norm1 = nn.BatchNorm1d(width * len(kernels)) if batch_norm else nn.Identity()
+        self.norm2 = nn.BatchNorm1d(dim) if batch_norm else nn.Identity()
         self.pool2 = nn.MaxPool1d(pools[1])
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(2 * dim, n_classes)
@@ -92,8 +94,8 @@ class SeqCNN(nn.Module):
 
     def feature_map(self, codes: torch.Tensor) -> torch.Tensor:
         x = one_hot(codes)
-        x = torch.cat([torch.relu(branch(x)) for branch in self.branches], dim=1)
-        x = self.pool2(torch.relu(self.conv(self.pool1(x))))
+        x = torch.relu(self.norm1(torch.cat([branch(x) for branch in self.branches], dim=1)))
+        x = self.pool2(torch.relu(self.norm2(self.conv(self.pool1(x)))))
         return self.drop(x).transpose(1, 2)
 
     def pool(self, fmap: torch.Tensor) -> torch.Tensor:

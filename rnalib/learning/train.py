@@ -203,6 +203,7 @@ class LocasConfig:
     cnn_batch_size: int = 32  # seqcnn: mini-batch (the CNN's inputs are long; the ML-Decoder head uses batch_size)
     cnn_epochs: int = 20  # seqcnn: epochs of the CNN (classification for seqcnn, contrastive for scl + seqcnn)
     cnn_lr: float = 1e-3
+    cnn_norm: bool = False  # seqcnn: batch normalisation after each convolution
     cnn_patience: int = 5  # seqcnn: early-stopping patience of the CNN's stage (EDCLoc's training wrapper: 30)
     seed: int = 0
 

@@ -129,7 +129,7 @@ def uses_cnn(method: str, cfg: LocasConfig) -> bool:
 
 def _cnn(cfg: LocasConfig, n_classes: int) -> seqcnn.SeqCNN:
     return seqcnn.SeqCNN(n_classes, cfg.cnn_width, cfg.cnn_kernels, cfg.cnn_dim, pools=cfg.cnn_pools,
-                         dropout=cfg.dropout)
+                         dropout=cfg.dropout, batch_norm=cfg.cnn_norm)
 
 
 def _cnn_network(method: str, cfg: LocasConfig, n_classes: int) -> nn.Module:
