@@ -19,7 +19,7 @@ import pandas as pd
 from rnalib.data import LOC_CLASSES
 
 from .published import PUBLISHED_AUROC, PUBLISHED_LOCAS, PUBLISHED_MCC
-from .study import LOWER_IS_BETTER, prior_vs_published
+from .study import LOWER_IS_BETTER, MIN_TEST_LABELS, prior_vs_published
 
 RULE_COLUMN = {"tuned": "pred", "fixed": "pred05"}
 """Prediction columns of ``predictions.csv.gz`` per threshold rule."""
@@ -119,7 +119,7 @@ def counts_sentence(counts: pd.DataFrame, reference: str = "DM3Loc (published)",
 
 
 def scarce_sentence(records: pd.DataFrame, folds: pd.DataFrame, predictions: pd.DataFrame | None = None,
-                    min_labels: int = 50) -> str:
+                    min_labels: int = MIN_TEST_LABELS) -> str:
     """Why a class is nearly unmeasurable: per class with fewer than ``min_labels`` test positives or negatives in
     a fold, their range over the folds (test and validation, where thresholds are tuned) and, given a run's
     ``predictions``, how many test mRNAs its tuned thresholds call the rarer side and how many of those wrongly."""
