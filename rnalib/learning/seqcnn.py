@@ -77,11 +77,6 @@ class SeqCNN(nn.Module):
         self.head = nn.Linear(2 * dim, n_classes)
         self.pooled_dim = 2 * dim
 
-    @property
-    def stride(self) -> int:
-        """Input positions per feature-map token."""
-        return self.pools[0] * self.pools[1]
-
     def receptive_field(self) -> int:
         """Input positions one feature-map token can see (nt): widest first kernel, first pool, second kernel
         (in pooled steps), second pool."""
