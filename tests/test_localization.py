@@ -149,21 +149,23 @@ def toy_records(n=240, seed=0):
 
 
 TINY = LocasConfig(encoder_dim=64, projection_dim=16, scl_epochs=2, head_epochs=3, batch_size=64, n_tokens=8,
-                   patience=2, seed=3, decoder_dim=16, decoder_ff=32, decoder_heads=2)
+                   patience=2, seed=3, decoder_dim=16, decoder_ff=32, decoder_heads=2, seq_nt=64, cnn_width=4,
+                   cnn_kernels=(3, 5), cnn_dim=8, cnn_pools=(2, 2), cnn_epochs=2, cnn_batch_size=32)
 
 
 @pytest.mark.parametrize("method", localization.METHODS)
 def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
     records, folds = toy_records()
     choice = embed.select_embedder("kmer", kmer_k=(1, 2))
+    x = None if method == "seqcnn" else choice.embedder.embed(records.sequence)  # the CNN reads one-hot itself
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         first = localization.run_localization(records, folds, choice, method, TINY, n_folds=2, progress=False,
-                                              cache=None, x=choice.embedder.embed(records.sequence))
-        again = localization.run_localization(records, folds, choice, method, TINY, n_folds=2, progress=False,
-                                              x=choice.embedder.embed(records.sequence))
+                                              cache=None, x=x)
+        again = localization.run_localization(records, folds, choice, method, TINY, n_folds=2, progress=False, x=x)
     assert json.dumps(first.metrics, sort_keys=True) == json.dumps(again.metrics, sort_keys=True)
-    assert set(first.metrics["mean"]["tuned"]) >= {"example_accuracy", "one_error", "mcc_ER", "auprc_Nucleus"}
+    assert set(first.metrics["mean"]["tuned"]) >= {"example_accuracy", "one_error", "mcc_ER", "auprc_Nucleus",
+                                                   "auroc_Cytosol"}
     preds = first.predictions
     assert len(preds) == 2 * 48 and set(preds.fold) == {0, 1}
     assert {f"{p}_{c}" for p in ("true", "prob", "pred") for c in LOC_CLASSES} <= set(preds.columns)
@@ -172,18 +174,19 @@ def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
     if method == "scl":
         assert not first.projections.empty and first.projections.filter(like="z").shape[1] == 16
     saved = sorted(p.name for p in folder.glob("network_fold*.pt"))
-    assert saved == (["network_fold0.pt", "network_fold1.pt"] if method in ("scl", "noscl") else [])
+    assert saved == (["network_fold0.pt", "network_fold1.pt"] if method in ("scl", "noscl", "seqcnn") else [])
     if saved:  # the saved fold-0 network reproduces that fold's test probabilities
         scaler, net = localization.load_networks(folder)[0]
         test0 = preds[preds.fold == 0]
-        rows = records.reset_index().set_index("id").loc[test0.id, "index"].to_numpy()
-        x = choice.embedder.embed(records.sequence)[rows]
-        again = localization.predict_proba(net, scaler.transform(x).astype(np.float32))
+        params = json.loads((folder / "manifest.json").read_text())["parameters"]
+        x = localization.run_inputs(records.set_index("id").loc[test0.id].reset_index(), params, choice.embedder)
+        again = localization.predict_proba(net, (x if scaler is None else scaler.transform(x)).astype(np.float32))
         np.testing.assert_allclose(again, test0[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), atol=1e-5)
         fasta = tmp_path / "new.fa"
         fasta.write_text("".join(f">{r.id}\n{r.sequence}\n" for r in records.head(5).itertuples()))
         out = newdata.localize(fasta, folder, tmp_path / "loc.csv", progress=False)
-        probs, thresholds = localization.predict_new(folder, choice.embedder.embed(records.sequence.head(5)))
+        probs, thresholds = localization.predict_new(folder, localization.run_inputs(records.head(5), params,
+                                                                                    choice.embedder))
         assert list(out.id) == list(records.id.head(5)) and pd.read_csv(tmp_path / "loc.csv").shape == out.shape
         np.testing.assert_allclose(out[[f"prob_{c}" for c in LOC_CLASSES]].to_numpy(), probs, atol=1e-6)
         assert (out[f"call_{LOC_CLASSES[0]}"] == (probs[:, 0] >= thresholds[0])).all()
@@ -344,14 +347,3 @@ def test_prior_vs_published_compares_in_each_metric_direction():
     assert beats["average_precision"] and not beats["one_error"]  # higher is better / lower is better
     assert beats["ranking_loss"] and not beats["hamming_loss"] and beats["coverage"]  # equal counts as beating
     assert localization.prior_vs_published([summary("noscl")])[1].empty
-
-
-def test_classes_above_a_published_row():
-    dm3loc = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["DM3Loc (published)"]))
-    mean = {f"mcc_{c}": v + (0.01 if c in ("Nucleus", "Cytosol") else -0.01) for c, v in dm3loc.items()}
-    assert localization.classes_above({"mean": {"fixed": mean}}, "fixed") == ["Nucleus", "Cytosol"]
-    run = {"variant": "v", "mean": {"fixed": mean, "tuned": {k: v + 1 for k, v in mean.items()}}}
-    assert localization.classes_above_table([run]).loc["v"].tolist() == [2, 6]
-    ilo = dict(zip(data.LOC_CLASSES, localization.PUBLISHED_MCC["iLoc-mRNA (published)"]))  # '-' cells never count
-    assert localization.classes_above({"mean": {"fixed": {f"mcc_{c}": 1.0 for c in ilo}}}, "fixed",
-                                      "iLoc-mRNA (published)") == [c for c, v in ilo.items() if v is not None]

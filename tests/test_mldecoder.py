@@ -264,5 +264,16 @@ def test_asymmetric_loss_focusing_weights_carry_no_gradient_by_default():
 def test_classification_loss_names():
     assert losses.classification_loss("asl") is losses.asymmetric_loss
     assert losses.classification_loss("bce") is F.binary_cross_entropy_with_logits
-    with pytest.raises(ValueError, match="bce or asl"):
-        losses.classification_loss("focal")
+    with pytest.raises(ValueError, match="choose bce, asl, weighted_bce, focal"):
+        losses.classification_loss("hinge")
+    y = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    torch.testing.assert_close(losses.positive_weights(y), torch.tensor([3.0, 1.0]))  # negatives / positives
+    logits = torch.tensor([[0.3, -1.0], [2.0, 0.5], [-0.2, 0.1], [1.0, -2.0]])
+    weighted = losses.classification_loss("weighted_bce", y)(logits, y)
+    by_hand = -(y * 3 ** torch.tensor([1.0, 0.0]) * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits)).mean()
+    torch.testing.assert_close(weighted, by_hand)
+    # focal: γ = 0 is BCE; γ > 0 shrinks confident, correct elements most
+    torch.testing.assert_close(losses.focal_loss(logits, y, gamma=0.0), F.binary_cross_entropy_with_logits(logits, y))
+    assert losses.focal_loss(logits, y) < F.binary_cross_entropy_with_logits(logits, y)
+    with pytest.raises(ValueError, match="training labels"):
+        losses.classification_loss("weighted_bce")

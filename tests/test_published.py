@@ -124,5 +124,17 @@ def test_table3_vs_text_inconsistency_is_recorded():
 def test_report_rows_are_the_tables_rows():
     assert published.PUBLISHED_MCC["iLoc-mRNA (published)"] == published.TABLE1_MCC["iLoc-mRNA"]
     assert published.PUBLISHED_MCC["LOCAS without SCL (published)"] == published.TABLE2_SCL_ABLATION["Without SCL"]
-    assert len(published.PUBLISHED_MCC) == 6
+    assert len(published.PUBLISHED_MCC) == 7  # Table 1, the ablation and EDCLoc
     assert published.summary().to_dict() == published.PUBLISHED_LOCAS
+
+
+def test_edcloc_published_figures_in_dm3loc_class_order():
+    # EDCLoc (BMC Genomics 2024), per-class means over DM3Loc's five folds as its notebook prints them
+    mcc = dict(zip(data.LOC_CLASSES, published.PUBLISHED_MCC["EDCLoc (published)"]))
+    auroc = dict(zip(data.LOC_CLASSES, published.PUBLISHED_AUROC["EDCLoc (published)"]))
+    assert mcc == {"Nucleus": 0.408, "Exosome": 0.104, "Cytosol": 0.300, "Ribosome": 0.388, "Membrane": 0.334,
+                   "ER": 0.222}
+    assert auroc == {"Nucleus": 0.781, "Exosome": 0.783, "Cytosol": 0.740, "Ribosome": 0.771, "Membrane": 0.758,
+                     "ER": 0.698}
+    dm3loc = published.PUBLISHED_MCC["DM3Loc (published)"]
+    assert all(e > d for e, d in zip(published.EDCLOC_MCC, dm3loc))  # EDCLoc's claim: above DM3Loc on every class

@@ -58,8 +58,8 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         notebook, name, files, values = notebook_command(argv)
         pages.merged_parameters(REPO / notebook, [REPO / f for f in files], values)  # raises on an unknown key
         names.add(name)
-    if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 8 variants
-        assert counts["notebook"] == 25 + 9 + 5 + 4 + 8 + 1 + 1
+    if profile == "report":  # 5 protocols x 5 seeds, 3 x 3 degree-weighted, 5 Table-2, 01, 03-07 with 9 variants
+        assert counts["notebook"] == 25 + 9 + 5 + 4 + 9 + 1 + 1
         assert counts["embed"] == 3  # study A, study B per mRNA, study B per window
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1__s0__degneg" in names
 

@@ -341,7 +341,7 @@ def _kmer_range(embedder_id: str) -> tuple[int, int]:
 
 def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weights: str | Path | None = None,
              cache: EmbeddingCache | None = None, progress: bool = True, ambiguous_to_n: bool = False) -> pd.DataFrame:
-    """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl or noscl:
+    """Per-class localization probabilities and calls for new mRNAs with a saved study-B run (scl, noscl or seqcnn:
     the mean over its fold networks; calls at the mean of the folds' tuned thresholds), written to ``output``
     (format by suffix). Beside each class's probability, the run's measured test figures for that class
     (``localization.class_figures``: ``auroc_<class>``, ``mcc_<class>``, means over the run's folds, and
@@ -354,15 +354,14 @@ def localize(fasta: str | Path, model_dir: str | Path, output: str | Path, weigh
 
     model_dir = Path(model_dir)
     if not sorted(model_dir.glob("network_fold*.pt")):
-        raise DataError(f"{model_dir}: no saved networks (a study-B scl or noscl run folder)")
+        raise DataError(f"{model_dir}: no saved networks (a study-B scl, noscl or seqcnn run folder)")
     params = json.loads((model_dir / "manifest.json").read_text())["parameters"]
-    trained_on = params["embedder"]["used"]
-    used = _embedder_of(model_dir, trained_on, weights)
+    cnn = localization.uses_cnn(params["method"], localization.LocasConfig(**params["config"]))
+    used = None if cnn else _embedder_of(model_dir, params["embedder"]["used"], weights)  # a CNN reads one-hot
     records = read_fasta(fasta, ambiguous_to_n)
     where = [f"{fasta}:{line}: record {name}" for name, line in zip(records["id"], records["line"])]
-    info = informative_kmers(records["sequence"], _information_k(used), where, "flagged, not scored")
-    x = localization.features(records[["id", "sequence"]], used, params.get("truncation", "none"), cache=cache,
-                              progress=progress)
+    info = informative_kmers(records["sequence"], 1 if cnn else _information_k(used), where, "flagged, not scored")
+    x = localization.run_inputs(records[["id", "sequence"]], params, used, cache, progress)
     probs, thresholds = localization.predict_new(model_dir, x)
     figures = localization.class_figures(model_dir)
     out = records[["id"]].assign(informative_kmers=info, ambiguous_replaced=records["ambiguous_replaced"])

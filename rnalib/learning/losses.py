@@ -1,4 +1,5 @@
-"""Losses of study B: multi-label supervised contrastive loss (LOCAS) and the asymmetric loss (ASL)."""
+"""Losses of study B: multi-label supervised contrastive loss (LOCAS), the asymmetric loss (ASL), class-weighted
+BCE and the focal loss."""
 from __future__ import annotations
 
 import torch
@@ -65,10 +66,40 @@ def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, gamma_neg: floa
     raise ValueError(f"unknown reduction {reduction!r} (mean, sum or none)")
 
 
-def classification_loss(name: str):
-    """``bce`` (BCE with logits) or ``asl`` (asymmetric loss)."""
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor, gamma: float = 2.0,
+               pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Sigmoid focal loss (Lin et al. 2017), mean over elements: BCE (optionally with ``pos_weight`` per class)
+    scaled by (1 − p_t)^γ, p_t the probability given to the true label."""
+    bce = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight, reduction="none")
+    p = torch.sigmoid(logits)
+    p_t = p * targets + (1 - p) * (1 - targets)
+    return ((1 - p_t) ** gamma * bce).mean()
+
+
+CLASSIFICATION_LOSSES = ("bce", "asl", "weighted_bce", "focal")
+
+
+def positive_weights(y) -> torch.Tensor:
+    """Per class negatives / positives of a (n, classes) 0/1 matrix (the weight class-weighted BCE gives a
+    positive); a class without positives gets weight 1."""
+    y = torch.as_tensor(y, dtype=torch.float32)
+    pos = y.sum(0)
+    return torch.where(pos > 0, (len(y) - pos) / pos.clamp(min=1), torch.ones_like(pos))
+
+
+def classification_loss(name: str, train_labels=None):
+    """``bce`` (BCE with logits), ``asl`` (asymmetric loss), ``weighted_bce`` (BCE with each class's positives
+    weighted by negatives / positives in ``train_labels``) or ``focal`` (focal loss, γ = 2, unweighted)."""
     if name == "bce":
         return F.binary_cross_entropy_with_logits
     if name == "asl":
         return asymmetric_loss
-    raise ValueError(f"unknown classification loss {name!r} (bce or asl)")
+    if name == "weighted_bce":
+        if train_labels is None:
+            raise ValueError("weighted_bce needs the training labels to weight the classes")
+        weight = positive_weights(train_labels)
+        return lambda logits, targets: F.binary_cross_entropy_with_logits(logits, targets,
+                                                                          pos_weight=weight.to(logits.device))
+    if name == "focal":
+        return focal_loss
+    raise ValueError(f"unknown classification loss {name!r} (choose {', '.join(CLASSIFICATION_LOSSES)})")

@@ -156,7 +156,7 @@ def one_error(y: np.ndarray, scores: np.ndarray) -> float:
 
 def multilabel_metrics(y: np.ndarray, scores: np.ndarray, pred: np.ndarray,
                        classes: tuple[str, ...]) -> dict[str, float]:
-    """Example-based and ranking metrics plus per-class MCC and AUPRC.
+    """Example-based and ranking metrics plus per-class MCC, AUPRC and AUROC (NaN for a class with one label).
 
     - example_accuracy: sample-wise Jaccard |Y ∩ Ŷ| / |Y ∪ Ŷ| (the example-based accuracy of the papers);
     - subset_accuracy: exact match of the whole label set (what LOCAS's code computes as "accuracy");
@@ -181,8 +181,9 @@ def multilabel_metrics(y: np.ndarray, scores: np.ndarray, pred: np.ndarray,
         }
         for j, name in enumerate(classes):
             out[f"mcc_{name}"] = skm.matthews_corrcoef(y[:, j], pred[:, j])
-            out[f"auprc_{name}"] = (skm.average_precision_score(y[:, j], scores[:, j])
-                                    if 0 < y[:, j].sum() < len(y) else float("nan"))
+            both = 0 < y[:, j].sum() < len(y)
+            out[f"auprc_{name}"] = skm.average_precision_score(y[:, j], scores[:, j]) if both else float("nan")
+            out[f"auroc_{name}"] = skm.roc_auc_score(y[:, j], scores[:, j]) if both else float("nan")
     return {k: float(v) for k, v in out.items()}
 
 

@@ -138,18 +138,25 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     return model, pd.DataFrame(history), stopper.best_epoch
 
 
+def training_device() -> torch.device:
+    """Where study B's networks train: the GPU when one is visible, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def predict_raw(module: nn.Module, x: np.ndarray, chunk: int = 8192, apply=None) -> np.ndarray:
-    """A module's outputs (optionally passed through ``apply``) in eval mode under inference mode, in chunks."""
+    """A module's outputs (optionally passed through ``apply``) in eval mode under inference mode, in chunks, on
+    the module's device; a numpy array on the CPU."""
     module.eval()
+    device = next(module.parameters(), torch.empty(0)).device
     with torch.inference_mode():
         xs = torch.as_tensor(x, dtype=torch.float32)
-        outs = [module(xs[s:s + chunk]) for s in range(0, len(xs), chunk)]
-        return torch.cat([apply(o) if apply else o for o in outs]).numpy()
+        outs = [module(xs[s:s + chunk].to(device)) for s in range(0, len(xs), chunk)]
+        return torch.cat([apply(o) if apply else o for o in outs]).cpu().numpy()
 
 
-def predict_proba(module: nn.Module, x: np.ndarray) -> np.ndarray:
-    """Sigmoid probabilities of a logit model (binary or multi-label)."""
-    return predict_raw(module, x, apply=torch.sigmoid)
+def predict_proba(module: nn.Module, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Sigmoid probabilities of a logit model (binary or multi-label), in chunks of ``chunk`` examples."""
+    return predict_raw(module, x, chunk, apply=torch.sigmoid)
 
 
 def penultimate(model: PairMLP, x: np.ndarray) -> np.ndarray:
@@ -175,7 +182,7 @@ class LocasConfig:
     head_lr: float = 1e-3
     batch_size: int = 256
     patience: int = 5
-    loss: str = "bce"  # "bce" or "asl" (asymmetric loss, mean over elements)
+    loss: str = "bce"  # bce, asl (asymmetric loss, mean over elements), weighted_bce or focal
     n_tokens: int = 16
     decoder_dim: int = 768  # ML-Decoder sizes: the reference's defaults
     decoder_ff: int = 2048
@@ -185,7 +192,19 @@ class LocasConfig:
     memory: str = "single"  # the decoder's memory: single (LOCAS), slices (of one vector) or windows (positional)
     n_windows: int = 4  # windows memory: windows per mRNA (the features must be embedded by window)
     whole_token: bool = True  # windows memory: the whole sequence's embedding is a first, global token
-    position: str = "learned"  # slices / windows memory: the decoder's position embedding (learned, sinusoidal, none)
+    position: str = "learned"  # slices / windows / positions: the decoder's position embedding (learned, sinusoidal,
+    # or none)
+    encoder: str = "mlp"  # mlp (LOCAS's Linear encoder on embeddings) or seqcnn (``seqcnn.SeqCNN`` on one-hot mRNA)
+    seq_nt: int = 2000  # seqcnn: input length (nt; DM3Loc's layout, a quarter from the 5' end, the rest from the 3')
+    cnn_width: int = 16  # seqcnn: filters per first-layer kernel
+    cnn_kernels: tuple = (9, 21, 49)  # seqcnn: the first layer's kernel widths (nt, odd)
+    cnn_dim: int = 64  # seqcnn: filters of the second convolution (the feature map's width)
+    cnn_pools: tuple = (8, 4)  # seqcnn: max-pool sizes after the first and the second convolution
+    cnn_batch_size: int = 32  # seqcnn: mini-batch (the CNN's inputs are long; the ML-Decoder head uses batch_size)
+    cnn_epochs: int = 20  # seqcnn: epochs of the CNN (classification for seqcnn, contrastive for scl + seqcnn)
+    cnn_lr: float = 1e-3
+    cnn_norm: bool = False  # seqcnn: batch normalisation after each convolution
+    cnn_patience: int = 5  # seqcnn: early-stopping patience of the CNN's stage (EDCLoc's training wrapper: 30)
     seed: int = 0
 
 
@@ -234,9 +253,10 @@ def train_contrastive(encoder: nn.Module, x: np.ndarray, y: np.ndarray, x_val: n
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     projection = ProjectionHead(cfg.encoder_dim, out_dim=cfg.projection_dim)
-    both = nn.ModuleDict({"encoder": encoder, "projection": projection})
-    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    device = training_device()
+    both = nn.ModuleDict({"encoder": encoder, "projection": projection}).to(device)
+    xt, yt = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x, y))
+    xv, yv = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x_val, y_val))
 
     def loss(xs, ys):
         return multilabel_supcon_loss(projection(encoder(xs)), ys, cfg.theta, cfg.temperature)
@@ -252,16 +272,27 @@ def train_contrastive(encoder: nn.Module, x: np.ndarray, y: np.ndarray, x_val: n
 
 def fit_multilabel(module: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                    epochs: int, lr: float, batch_size: int, patience: int, loss_name: str = "bce", seed: int = 0,
-                   progress: bool = True) -> pd.DataFrame:
-    """Train ``module`` (inputs → class logits) with BCE or ASL and early stopping on validation loss; the best
-    weights are restored in place. Returns the per-epoch history."""
+                   progress: bool = True, chunk: int = 8192) -> pd.DataFrame:
+    """Train ``module`` (inputs → class logits) with a ``losses.classification_loss`` (``weighted_bce`` weights
+    classes by the training labels ``y``) and early stopping on validation loss (computed in chunks of ``chunk``
+    examples), on ``training_device()`` (the module stays there); the best weights are restored in place. Returns
+    the per-epoch history."""
     from .losses import classification_loss
 
-    loss_fn = classification_loss(loss_name)
+    loss_fn = classification_loss(loss_name, y)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+    device = training_device()
+    module.to(device)
+    xt, yt = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x, y))
+    xv, yv = (torch.as_tensor(v, dtype=torch.float32).to(device) for v in (x_val, y_val))
+
+    def val_loss() -> float:
+        # every loss here is a mean over elements: chunk means weighted by chunk size give the whole set's mean
+        total = sum(loss_fn(module(xv[s:s + chunk]), yv[s:s + chunk]).item() * len(xv[s:s + chunk])
+                    for s in range(0, len(xv), chunk))
+        return total / len(xv)
+
     trainable = [p for p in module.parameters() if p.requires_grad]
-    return _fit(module, trainable, lambda b: loss_fn(module(xt[b]), yt[b]), lambda: loss_fn(module(xv), yv).item(),
+    return _fit(module, trainable, lambda b: loss_fn(module(xt[b]), yt[b]), val_loss,
                 len(xt), epochs, lr, batch_size, patience, generator, "epochs", progress)

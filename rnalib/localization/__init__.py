@@ -4,18 +4,21 @@
   published figures); its functions are exposed here, so a notebook reads ``localization.run_localization``.
 - ``labels``: label sets, combinations and the θ clusters of label combinations.
 - ``memory``: what the ML-Decoder attends over (single token, slices, windows along the mRNA).
-- ``published``: LOCAS's and its peers' published tables, transcribed from the paper.
+- ``published``: LOCAS's and its peers' published tables, transcribed from the papers.
+- ``compare``: counting against published figures with intervals; the label-prior and scarce-class sentences.
 """
 from rnalib.data import LOC_CLASSES
 from rnalib.learning.train import LocasConfig
 
-from .study import (METHODS, MIN_TEST_LABELS, FoldOutput, class_figures, LocalizationRun, choose_embedder, classes_above, classes_above_table,
+from . import compare
+from .study import (METHODS, MIN_TEST_LABELS, ONE_HOT, FoldOutput, LocalizationRun, choose_embedder, class_figures,
                     evaluate_fold, features, fold_indices, label_matrix, load_networks, load_projections,
-                    load_results, mcc_comparison, mean_table, predict_new, prior_sentence, prior_vs_published,
-                    run_fold, run_localization, save_run, subsample, summarize, theta_table, warm_cache)
+                    load_results, mcc_comparison, mean_table, predict_new, prior_vs_published,
+                    run_fold, run_inputs, run_localization, save_run, subsample, summarize, theta_table, uses_cnn,
+                    warm_cache)
 
-__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "FoldOutput", "LocalizationRun", "class_figures", "choose_embedder",
-           "classes_above", "classes_above_table", "evaluate_fold", "features", "fold_indices", "label_matrix",
+__all__ = ["LOC_CLASSES", "LocasConfig", "METHODS", "MIN_TEST_LABELS", "ONE_HOT", "FoldOutput", "LocalizationRun", "class_figures",
+           "choose_embedder", "evaluate_fold", "features", "fold_indices", "label_matrix",
            "load_networks", "load_projections", "load_results", "mcc_comparison", "mean_table", "predict_new",
-           "prior_sentence", "prior_vs_published", "run_fold", "run_localization", "save_run", "subsample",
-           "summarize", "theta_table", "warm_cache"]
+           "prior_vs_published", "run_fold", "run_inputs", "run_localization", "save_run", "subsample",
+           "summarize", "theta_table", "uses_cnn", "warm_cache"]

@@ -7,6 +7,8 @@
   each embedded on its own (``embed.WindowedEmbedder``: k-mer spectrum offline, RNA-FM / RiNALMo through the engine;
   optionally the whole sequence as a first, global token), each passed through the same encoder; the decoder's
   learned position embedding tells it where a token sits.
+- ``positions``: a sequence CNN's feature map (``learning.seqcnn``), one token per pooled stretch of the one-hot
+  mRNA, placed by the decoder's position embedding (LOCAS with the CNN as its encoder).
 """
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from torch import nn
 
 from rnalib.learning.models import slice_tokens
 
-MEMORIES = ("single", "slices", "windows")
+MEMORIES = ("single", "slices", "windows", "positions")
 
 
 class MemoryHead(nn.Module):
     """Encoded tokens (B, T, D) → the decoder's memory for this kind → class logits. ``slices`` cuts the single
-    token into ``n_slices`` tokens of D / n_slices; ``single`` and ``windows`` pass the tokens as they are (for
-    slices and windows the decoder adds its position embedding)."""
+    token into ``n_slices`` tokens of D / n_slices; ``single``, ``windows`` and ``positions`` pass the
+    tokens as they are (with several tokens the decoder adds its position embedding)."""
 
     def __init__(self, decoder: nn.Module, memory: str = "single", dim: int = 2048, n_slices: int = 16):
         super().__init__()

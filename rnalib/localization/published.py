@@ -12,6 +12,8 @@ lines up with it. ``tests/test_published.py`` re-reads the paper text and checks
   "Distribution" row is a figure in the paper and has no numbers).
 * ``SUMMARY_LOCAS``: the LOCAS summary figures quoted in the text on Figure 2 (same values as
   ``localization.PUBLISHED_LOCAS``); ``PUBLISHED_MCC``: the rows ``localization.PUBLISHED_MCC`` uses.
+* ``EDCLOC_MCC``, ``EDCLOC_AUROC``: the sequence-only peer EDCLoc's per-class means (another paper,
+  ``EDCLOC_SOURCE``), in the same class order; ``PUBLISHED_AUROC`` holds the published AUROC rows.
 
 Inconsistencies in the paper itself are listed in ``PAPER_NOTES``.
 """
@@ -64,9 +66,21 @@ SUMMARY_LOCAS = {"example_accuracy": 0.75, "average_precision": 0.9434, "coverag
 convention; its value is below the mean number of labels per mRNA (2.84 here), so it must be the 0-based one
 (sklearn ``coverage_error`` − 1)."""
 
+EDCLOC_SOURCE = ("EDCLoc (Deng et al., BMC Genomics 2024, 25:1252, doi:10.1186/s12864-024-11173-6; public code "
+                 "DellCode233/EDCLoc): per-class means over DM3Loc's five folds, as its own notebook prints them")
+EDCLOC_MCC = (0.408, 0.104, 0.300, 0.388, 0.334, 0.222)
+"""EDCLoc's published per-class MCC (a one-hot multi-scale CNN on DM3Loc's data, classes and folds; order =
+``CLASSES``)."""
+EDCLOC_AUROC = (0.781, 0.783, 0.740, 0.771, 0.758, 0.698)
+"""EDCLoc's published per-class AUROC (order = ``CLASSES``)."""
+
 PUBLISHED_MCC = {**{f"{method} (published)": row for method, row in TABLE1_MCC.items()},
-                 "LOCAS without SCL (published)": TABLE2_SCL_ABLATION["Without SCL"]}
-"""Every published per-class MCC row (Table 1, and Table 2's ablation), named as the report shows them."""
+                 "LOCAS without SCL (published)": TABLE2_SCL_ABLATION["Without SCL"],
+                 "EDCLoc (published)": EDCLOC_MCC}
+"""Every published per-class MCC row (LOCAS's Table 1 and Table 2's ablation, and EDCLoc's), named as the report
+shows them."""
+PUBLISHED_AUROC = {"EDCLoc (published)": EDCLOC_AUROC}
+"""Published per-class AUROC rows (LOCAS and DM3Loc's Table 1 print none)."""
 PUBLISHED_LOCAS = SUMMARY_LOCAS
 
 PAPER_NOTES = (

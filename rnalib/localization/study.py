@@ -2,9 +2,11 @@
 
 Methods: ``scl`` (stage 1: encoder + projection with the multi-label supervised contrastive loss; stage 2: the
 frozen encoder feeds an ML-Decoder head), ``noscl`` (encoder + ML-Decoder trained directly with the
-classification loss), and the baselines ``label_prior`` and ``logistic_regression``. Each fold: scaler fit on
-train, early stopping on the fold's validation set, metrics on its test set with the fixed 0.5 threshold (the
-paper) and with per-class thresholds tuned on validation (max MCC).
+classification loss), ``seqcnn`` (the sequence-only peer: ``learning.seqcnn.SeqCNN`` on one-hot mRNA, as DM3Loc
+and EDCLoc), and the baselines ``label_prior`` and ``logistic_regression``. ``scl`` with ``encoder="seqcnn"`` is
+LOCAS with the CNN as its encoder (its pooled output in stage 1, its feature map as the decoder's memory). Each
+fold: scaler fit on train (embeddings), early stopping on the fold's validation set, metrics on its test set with
+the fixed 0.5 threshold (the paper) and with per-class thresholds tuned on validation (max MCC).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from rnalib.data import LOC_CLASSES
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache, embed_cached
 from rnalib.embedding.embed import Embedder, EmbedderChoice, truncate_sequence
-from rnalib.learning import metrics, models
+from rnalib.learning import metrics, models, seqcnn
 from rnalib.learning.train import LocasConfig, fit_multilabel, predict_proba, predict_raw, train_contrastive
 from rnalib.report import results
 
@@ -33,7 +35,12 @@ from . import memory
 from .labels import combination_names
 from .published import PUBLISHED_LOCAS, PUBLISHED_MCC
 
-METHODS = ("scl", "noscl", "label_prior", "logistic_regression")
+METHODS = ("scl", "noscl", "seqcnn", "label_prior", "logistic_regression")
+CNN_CHUNK = 128
+"""mRNAs per forward pass when a CNN scores a set (bounds the feature maps' memory)."""
+ONE_HOT = {"requested": "none", "used": "one-hot", "fallback": False,
+           "reason": "a sequence CNN reads one-hot nucleotides (no embedding)"}
+"""The embedder entry of the CNN methods' headers and manifests."""
 LOWER_IS_BETTER = {"coverage", "coverage_sklearn", "one_error", "ranking_loss", "hamming_loss"}
 
 
@@ -97,18 +104,40 @@ class FoldOutput:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     test_projection: np.ndarray | None = None
     encoder_state: dict | None = None
-    network: dict | None = None  # scaler and state of the trained network (scl, noscl), for ``predict_new``
+    network: dict | None = None  # scaler and state of the trained network (scl, noscl, seqcnn), for ``predict_new``
 
 
-def _head(cfg: LocasConfig, n_classes: int) -> memory.MemoryHead:
-    """The ML-Decoder head over this configuration's memory (``single``, ``slices`` or ``windows``); with several
-    tokens (slices, windows) the decoder adds the position embedding ``cfg.position`` (the reference has none)."""
+def _head(cfg: LocasConfig, n_classes: int, tokens: int = 1) -> memory.MemoryHead:
+    """The ML-Decoder head over this configuration's memory (``single``, ``slices``, ``windows`` or, over a CNN's
+    feature map of ``tokens`` positions, ``positions``); with several tokens the decoder adds the position
+    embedding ``cfg.position`` (the reference has none)."""
     slices = cfg.memory == "slices"
-    decoder = models.MLDecoder(cfg.encoder_dim // cfg.n_tokens if slices else cfg.encoder_dim, n_classes,
-                               cfg.decoder_dim, cfg.decoder_ff, cfg.decoder_heads, learn_queries=cfg.learn_queries,
-                               norm=cfg.decoder_norm, position="none" if cfg.memory == "single" else cfg.position,
-                               max_tokens=max(cfg.n_windows + 1, cfg.n_tokens))
+    in_dim = (cfg.cnn_dim if cfg.memory == "positions" else cfg.encoder_dim // cfg.n_tokens if slices
+              else cfg.encoder_dim)
+    decoder = models.MLDecoder(in_dim, n_classes, cfg.decoder_dim, cfg.decoder_ff, cfg.decoder_heads,
+                               learn_queries=cfg.learn_queries, norm=cfg.decoder_norm,
+                               position="none" if cfg.memory == "single" else cfg.position,
+                               max_tokens=max(cfg.n_windows + 1, cfg.n_tokens, tokens))
     return memory.MemoryHead(decoder, cfg.memory, cfg.encoder_dim, cfg.n_tokens)
+
+
+def uses_cnn(method: str, cfg: LocasConfig) -> bool:
+    """Whether the method reads one-hot sequence (``seqcnn``, or LOCAS with the CNN as its encoder) instead of
+    embeddings."""
+    return method == "seqcnn" or (method == "scl" and cfg.encoder == "seqcnn")
+
+
+def _cnn(cfg: LocasConfig, n_classes: int) -> seqcnn.SeqCNN:
+    return seqcnn.SeqCNN(n_classes, cfg.cnn_width, cfg.cnn_kernels, cfg.cnn_dim, pools=cfg.cnn_pools,
+                         dropout=cfg.dropout, batch_norm=cfg.cnn_norm)
+
+
+def _cnn_network(method: str, cfg: LocasConfig, n_classes: int) -> nn.Module:
+    """A CNN method's whole network: the CNN (seqcnn), or its feature map under the ML-Decoder (scl + seqcnn)."""
+    cnn = _cnn(cfg, n_classes)
+    if method == "seqcnn":
+        return cnn
+    return nn.Sequential(seqcnn.FeatureMap(cnn), _head(cfg, n_classes, cnn.tokens(cfg.seq_nt)))
 
 
 def _tokens(cfg: LocasConfig, n_features: int) -> memory.TokenEncoder:
@@ -121,12 +150,15 @@ def _tokens(cfg: LocasConfig, n_features: int) -> memory.TokenEncoder:
 
 def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: str, cfg: LocasConfig,
              progress: bool = True) -> FoldOutput:
-    """Train one method on one fold (scaler fit on its training part) and score validation and test."""
+    """Train one method on one fold and score validation and test. ``x``: embeddings (scaler fit on the fold's
+    training part), or for the CNN methods (``uses_cnn``) ``seqcnn.encode`` codes."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (choose {', '.join(METHODS)})")
+    ys = {r: y[i] for r, i in idx.items()}
+    if uses_cnn(method, cfg):
+        return _run_cnn_fold({r: x[i].astype(np.float32) for r, i in idx.items()}, ys, method, cfg, progress)
     scaler = StandardScaler().fit(x[idx["train"]])
     xs = {r: scaler.transform(x[i]).astype(np.float32) for r, i in idx.items()}
-    ys = {r: y[i] for r, i in idx.items()}
     if method == "label_prior":
         return FoldOutput(models.label_prior_scores(ys["train"], len(xs["val"])),
                           models.label_prior_scores(ys["train"], len(xs["test"])))
@@ -142,50 +174,104 @@ def run_fold(x: np.ndarray, y: np.ndarray, idx: dict[str, np.ndarray], method: s
                           network=_network_state(scaler, net))
     torch.manual_seed(cfg.seed)
     encoder = _tokens(cfg, x.shape[1])
-    projection, scl_history = train_contrastive(memory.Pooled(encoder), xs["train"], ys["train"], xs["val"], ys["val"],
-                                                cfg, progress)
-    encoder.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
-    before = {k: v.clone() for k, v in encoder.state_dict().items()}
-    h = {r: predict_raw(encoder, v) for r, v in xs.items()}
-    head = _head(cfg, y.shape[1])
+    return _locas(encoder, memory.Pooled(encoder), lambda: _head(cfg, y.shape[1]), xs, ys, cfg, cfg, scaler, progress)
+
+
+def _locas(tokens: nn.Module, pooled: nn.Module, make_head, xs: dict, ys: dict, stage1: LocasConfig,
+           cfg: LocasConfig, scaler: StandardScaler | None, progress: bool, chunk: int = 8192) -> FoldOutput:
+    """LOCAS's two stages: ``pooled`` (inputs → one vector per mRNA, sharing its weights with ``tokens``) and a
+    projection trained with the supervised contrastive loss (``stage1``'s settings); then ``tokens`` (inputs →
+    the decoder's memory) frozen in eval mode and a new head (``make_head()``) trained on its output (``cfg``'s
+    settings)."""
+    projection, scl_history = train_contrastive(pooled, xs["train"], ys["train"], xs["val"], ys["val"], stage1,
+                                                progress)
+    tokens.requires_grad_(False).eval()  # frozen: eval mode keeps its normalisation statistics fixed
+    before = {k: v.clone() for k, v in tokens.state_dict().items()}
+    h = {r: predict_raw(tokens, v, chunk) for r, v in xs.items()}
+    head = make_head()
     torch.manual_seed(cfg.seed)
     head_history = fit_multilabel(head, h["train"], ys["train"], h["val"], ys["val"], cfg.head_epochs, cfg.head_lr,
                                   cfg.batch_size, cfg.patience, cfg.loss, cfg.seed, progress)
-    if any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items()):
+    if any(not torch.equal(before[k], v) for k, v in tokens.state_dict().items()):
         raise RuntimeError("the frozen encoder changed during stage 2")
     history = pd.concat([scl_history.assign(stage="contrastive"), head_history.assign(stage="head")])
     return FoldOutput(predict_proba(head, h["val"]), predict_proba(head, h["test"]), history,
-                      predict_raw(projection, h["test"].mean(1)), before,
-                      _network_state(scaler, nn.Sequential(encoder, head)))
+                      predict_raw(nn.Sequential(pooled, projection), xs["test"], chunk), before,
+                      _network_state(scaler, nn.Sequential(tokens, head)))
 
 
-def _network_state(scaler: StandardScaler, net: nn.Module) -> dict:
-    """What a fold's network needs to score new mRNAs (tensors only: loads with ``weights_only=True``)."""
-    return {**models.scaler_state(scaler), "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+def _run_cnn_fold(xs: dict[str, np.ndarray], ys: dict[str, np.ndarray], method: str, cfg: LocasConfig,
+                  progress: bool) -> FoldOutput:
+    """``seqcnn``: the CNN trained with the classification loss (``cfg.loss``), early stopping on validation.
+    ``scl`` + ``seqcnn``: LOCAS with the CNN's pooled output as the contrastive stage's encoder and its frozen
+    feature map (positions as tokens) as the ML-Decoder's memory."""
+    n_classes = ys["train"].shape[1]
+    torch.manual_seed(cfg.seed)
+    cnn = _cnn(cfg, n_classes)
+    if method == "seqcnn":
+        history = fit_multilabel(cnn, xs["train"], ys["train"], xs["val"], ys["val"], cfg.cnn_epochs, cfg.cnn_lr,
+                                 cfg.cnn_batch_size, cfg.cnn_patience, cfg.loss, cfg.seed, progress, CNN_CHUNK)
+        return FoldOutput(predict_proba(cnn, xs["val"], CNN_CHUNK), predict_proba(cnn, xs["test"], CNN_CHUNK),
+                          history.assign(stage="classification"), network=_network_state(None, cnn))
+    if cfg.memory != "positions":
+        raise ValueError(f"LOCAS with the seqcnn encoder attends over the CNN's positions: memory must be "
+                         f"'positions', not {cfg.memory!r}")
+    stage1 = replace(cfg, encoder_dim=cnn.pooled_dim, batch_size=cfg.cnn_batch_size, scl_epochs=cfg.cnn_epochs,
+                     scl_lr=cfg.cnn_lr, patience=cfg.cnn_patience)
+    return _locas(seqcnn.FeatureMap(cnn), seqcnn.PooledCNN(cnn), lambda: _head(cfg, n_classes, cnn.tokens(cfg.seq_nt)),
+                  xs, ys, stage1, cfg, None, progress, CNN_CHUNK)
 
 
-def load_networks(folder: str | Path) -> list[tuple[StandardScaler, nn.Module]]:
-    """A saved run's per-fold networks (encoder + ML-Decoder head), each with its scaler, in eval mode."""
+def _network_state(scaler: StandardScaler | None, net: nn.Module) -> dict:
+    """What a fold's network needs to score new mRNAs (tensors only: loads with ``weights_only=True``); the CNN
+    methods have no scaler."""
+    state = {"state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+    return {**models.scaler_state(scaler), **state} if scaler is not None else state
+
+
+def load_networks(folder: str | Path) -> list[tuple[StandardScaler | None, nn.Module]]:
+    """A saved run's per-fold networks (encoder + ML-Decoder head, or the CNN), each with its scaler (None for
+    the CNN methods), in eval mode."""
     folder = Path(folder)
     params = json.loads((folder / "manifest.json").read_text())["parameters"]
     cfg = LocasConfig(**params["config"])
+    cnn = uses_cnn(params["method"], cfg)
     out = []
     for path in sorted(folder.glob("network_fold*.pt")):
         state = torch.load(path, weights_only=True)
-        scaler = models.scaler_from_state(state)
-        net = nn.Sequential(_tokens(cfg, len(scaler.mean_)), _head(cfg, len(LOC_CLASSES)))
+        if cnn:
+            scaler, net = None, _cnn_network(params["method"], cfg, len(LOC_CLASSES))
+        else:
+            scaler = models.scaler_from_state(state)
+            net = nn.Sequential(_tokens(cfg, len(scaler.mean_)), _head(cfg, len(LOC_CLASSES)))
         net.load_state_dict(state["state_dict"])
         out.append((scaler, net.eval()))
     return out
 
 
+def run_inputs(records: pd.DataFrame, params: dict, embedder: Embedder | None = None,
+               cache: EmbeddingCache | None = None, progress: bool = True) -> np.ndarray:
+    """What a saved run's networks read (``params``: its manifest parameters): ``seqcnn.encode`` codes of the
+    mRNAs for the CNN methods, else their embeddings by ``embedder`` after the run's truncation."""
+    cfg = LocasConfig(**params["config"])
+    if uses_cnn(params["method"], cfg):
+        return seqcnn.encode(records["sequence"].tolist(), cfg.seq_nt)
+    if embedder is None:
+        raise ValueError("this run reads embeddings: give the embedder it was trained with")
+    return features(records, embedder, params.get("truncation", "none"), cache=cache, progress=progress)
+
+
 def predict_new(folder: str | Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class probabilities of new mRNAs (features ``x``) averaged over a saved run's fold networks, and the
-    thresholds the calls use: per class, the mean over folds of the thresholds tuned on validation."""
+    """Per-class probabilities of new mRNAs (``x``: what ``run_inputs`` gives) averaged over a saved run's fold
+    networks, and the thresholds the calls use: per class, the mean over folds of the thresholds tuned on
+    validation."""
     networks = load_networks(folder)
     if not networks:
-        raise FileNotFoundError(f"{folder}: no saved networks (network_fold*.pt; scl and noscl runs save them)")
-    probs = np.mean([predict_proba(net, scaler.transform(x).astype(np.float32)) for scaler, net in networks], axis=0)
+        raise FileNotFoundError(f"{folder}: no saved networks (network_fold*.pt; scl, noscl and seqcnn runs save "
+                                f"them)")
+    probs = np.mean([predict_proba(net, x.astype(np.float32), CNN_CHUNK) if scaler is None
+                     else predict_proba(net, scaler.transform(x).astype(np.float32)) for scaler, net in networks],
+                    axis=0)
     folds = json.loads((Path(folder) / "metrics.json").read_text())["folds"]
     thresholds = np.array([np.mean([f["thresholds"][c] for f in folds.values()]) for c in LOC_CLASSES])
     return probs, thresholds
@@ -263,21 +349,27 @@ class LocalizationRun:
     projections: pd.DataFrame
     started: float
     networks: dict[int, dict] = field(default_factory=dict)
+    fold_seconds: dict[str, float] = field(default_factory=dict)  # wall time per fold (training and scoring)
 
 
-def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice, method: str,
+def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: EmbedderChoice | None, method: str,
                      cfg: LocasConfig, truncation: str = "none", n_folds: int = 5,
                      cache: EmbeddingCache | None = None, progress: bool = True,
                      x: np.ndarray | None = None) -> LocalizationRun:
-    """Run ``method`` on DM3Loc's folds 0..n_folds-1; ``x`` (features) may be passed in to share them."""
+    """Run ``method`` on DM3Loc's folds 0..n_folds-1; ``x`` (features) may be passed in to share them. The CNN
+    methods (``uses_cnn``) read one-hot sequence and need no embedder (``choice`` may be None)."""
     started = time.time()
     classes = LOC_CLASSES
-    x = features(records, choice.embedder, truncation, cache=cache, progress=progress) if x is None else x
+    if x is None:
+        x = (seqcnn.encode(records["sequence"].tolist(), cfg.seq_nt) if uses_cnn(method, cfg)
+             else features(records, choice.embedder, truncation, cache=cache, progress=progress))
     y = label_matrix(records, classes)
-    per_fold, rows, histories, projections, networks = {}, [], [], [], {}
+    per_fold, rows, histories, projections, networks, seconds = {}, [], [], [], {}, {}
     for fold in range(n_folds):
         idx = fold_indices(records, folds, fold)
+        start = time.time()
         out = run_fold(x, y, idx, method, cfg, progress)
+        seconds[str(fold)] = round(time.time() - start, 1)
         per_fold[fold] = evaluate_fold(y[idx["val"]], out.val_scores, y[idx["test"]], out.test_scores, classes)
         tuned = np.array([per_fold[fold]["thresholds"][c] for c in classes])
         test = records.iloc[idx["test"]]
@@ -297,18 +389,19 @@ def run_localization(records: pd.DataFrame, folds: pd.DataFrame, choice: Embedde
                 id=test["id"].to_numpy(), combination=combination_names(test, classes)))
     mean, sd = summarize(per_fold)
     params = {"method": method, "config": asdict(cfg), "truncation": truncation, "n_folds": n_folds,
-              "embedder": choice.as_dict()}
+              "embedder": ONE_HOT if uses_cnn(method, cfg) else choice.as_dict()}
     summary = {"method": method, "theta": cfg.theta if method == "scl" else None, "classes": list(classes),
                "folds": {str(k): v for k, v in per_fold.items()}, "mean": mean, "sd": sd}
     return LocalizationRun(params, summary, pd.concat(rows, ignore_index=True),
                            pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
                            pd.concat(projections, ignore_index=True) if projections else pd.DataFrame(), started,
-                           networks)
+                           networks, seconds)
 
 
 def save_run(run: LocalizationRun, root: str | Path | None, variant: str) -> Path:
     """Write ``<root>/results/localization/<variant>/`` (metrics.json, predictions.csv.gz, manifest.json, ...)."""
     run.metrics["variant"] = variant
+    run.metrics["fold_seconds"] = run.fold_seconds
     manifest = results.manifest({**run.params, "variant": variant}, run.started, seed=run.params["config"]["seed"],
                                 embedder=run.params["embedder"])
     extra = {name: table for name, table in (("history", run.history), ("projections", run.projections))
@@ -348,18 +441,6 @@ def mcc_comparison(summaries: list[dict], rule: str = "tuned", published: list[s
     return pd.DataFrame(rows).T
 
 
-def classes_above(summary: dict, rule: str, reference: str = "DM3Loc (published)") -> list[str]:
-    """The classes on which a run's mean MCC (threshold ``rule``) is above a published row's."""
-    published = dict(zip(LOC_CLASSES, PUBLISHED_MCC[reference]))
-    return [c for c in LOC_CLASSES if published[c] is not None and summary["mean"][rule][f"mcc_{c}"] > published[c]]
-
-
-def classes_above_table(summaries: list[dict], reference: str = "DM3Loc (published)") -> pd.DataFrame:
-    """Per variant and threshold rule: how many classes (of six) have a mean MCC above a published row's."""
-    return pd.DataFrame({s["variant"]: {rule: len(classes_above(s, rule, reference)) for rule in ("fixed", "tuned")}
-                         for s in summaries}).T.rename(columns={"fixed": "threshold 0.5", "tuned": "tuned thresholds"})
-
-
 def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.DataFrame, pd.Series]:
     """LOCAS's published summary figures beside each measured variant (mean over folds, threshold ``rule``: the
     ranking metrics do not depend on it, example accuracy and Hamming loss do), and per metric whether the
@@ -378,16 +459,6 @@ def prior_vs_published(summaries: list[dict], rule: str = "fixed") -> tuple[pd.D
 
 
 # --------------------------------------------------------------------------- the paper's tables beside ours
-
-
-def prior_sentence(beats: pd.Series) -> str:
-    """One sentence: on which of LOCAS's published figures the constant label prior is as good or better."""
-    won = [m for m, ok in beats.items() if ok]
-    if not won:
-        return "The label prior is worse than LOCAS's published figure on every metric compared."
-    return (f"The label prior, which scores every mRNA with the training class frequencies and never reads a "
-            f"sequence, equals or beats LOCAS's published figure on {len(won)} of {len(beats)} metrics "
-            f"({', '.join(won)}): on this data those metrics cannot tell a model from the class frequencies.")
 
 
 def theta_table(summaries: list[dict], records: pd.DataFrame, rule: str = "fixed") -> pd.DataFrame:
