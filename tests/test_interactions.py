@@ -45,7 +45,9 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     counts = first.metrics["counts"]
     assert counts["unique_positive_pairs"] == 14 * 6  # the 1,100-nt pair is filtered out
     assert counts["train"]["negatives"] == 3 * counts["train"]["positives"]
-    assert set(first.metrics["models"]) == {"model", *interactions.BASELINES}
+    assert set(first.metrics["models"]) == {"model", *interactions.BASELINES, *interactions.PAIR_MODELS} - {"network_pair"}
+    assert set(first.metrics["fit_seconds"]) >= {"model", "pair_features", "logistic_pair", "hgb_pair"}
+    assert {"best_site_rank", "sites", "duplex_mfe", "prob_seed_match", "prob_hgb_pair"} <= set(first.predictions.columns)
     test = first.metrics["models"]["all_negative"]["test"]
     orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
     assert test["accuracy"]["value"] == pytest.approx(1 - orig_test.label.mean())

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import StandardScaler
 
 from rnalib import data
@@ -25,9 +26,14 @@ from rnalib.learning import metrics, models
 from rnalib.learning.train import TrainConfig, penultimate, predict_proba, train_classifier
 from rnalib.report import results
 
-from . import families, sampling, trust
+from . import families, pairing, sampling, trust
 
-BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
+BASELINES = ("logistic_regression", "degree_only", "family_degree", "seed_match", "length_only", "all_negative")
+"""Reference scores beside the paper's network (``seed_match`` and ``length_only``: ``pairing.seed_match_scores``
+and ``length_only_scores``)."""
+PAIR_MODELS = ("network_pair", "logistic_pair", "hgb_pair")
+"""Models that see the pair (``run_interactions``): the network and logistic regression on
+[emb(x); emb(y); pair features], and histogram gradient boosting on the pair features alone."""
 _SPLIT = ["tag", "protocol", "weighting", "split_seed"]  # what identifies one split of one study
 
 
@@ -45,6 +51,9 @@ class InteractionRun:
     predictions: pd.DataFrame
     started: float
     families: pd.Series | None = None
+    pairing: pd.DataFrame | None = None
+    pair_model: torch.nn.Module | None = None
+    pair_scaler: StandardScaler | None = None
 
 
 def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
@@ -117,6 +126,23 @@ def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
     return models.degree_scores(counts, dataset["src_x"].map(fams), dataset["src_y"].map(fams))
 
 
+def length_only_scores(dataset: pd.DataFrame, train: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Length-only baseline: logistic regression on the two partners' log10 lengths (standardised on the training
+    rows), fitted on the training rows; it never reads a nucleotide. Returns P(interaction) per row."""
+    lengths = np.log10(np.column_stack([dataset["seq_x"].str.len(), dataset["seq_y"].str.len()]).astype(float))
+    scaler = StandardScaler().fit(lengths[train])
+    fitted = models.fit_logistic(scaler.transform(lengths[train]), dataset["label"].to_numpy()[train], seed)
+    return fitted.predict_proba(scaler.transform(lengths))[:, 1]
+
+
+def boosting_scores(features: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, seed: int = 0) -> np.ndarray:
+    """scikit-learn's ``HistGradientBoostingClassifier`` (defaults, ``random_state=seed``; NaN handled natively)
+    on ``pairing.MODEL_FEATURES`` alone, fitted on ``fit_rows``; P(interaction) per row."""
+    part = features[list(pairing.MODEL_FEATURES)].to_numpy(float)
+    fitted = HistGradientBoostingClassifier(random_state=seed).fit(part[fit_rows], y[fit_rows])
+    return fitted.predict_proba(part)[:, 1]
+
+
 def make_dataset(pairs: pd.DataFrame, params: dict, threads: int = 1) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """Unique positives, RNA families and the split dataset of a run, from its recorded ``params`` (the keys
     ``run_interactions`` writes to the manifest): the one place a run's data is made, so it can be rebuilt."""
@@ -148,7 +174,8 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
                      progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
                      train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
                      min_kmer_containment: float | None = 0.3, threads: int = 1,
-                     ambiguous_to_n: bool = False) -> InteractionRun:
+                     ambiguous_to_n: bool = False, pair_features: bool = True,
+                     pair_network: bool = False) -> InteractionRun:
     """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
     negatives and features. ``train_network=False`` scores the baselines only.
 
@@ -157,13 +184,21 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     family-degree baseline.
     ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt;
     ``ambiguous_to_n`` (recorded only when True) how it was read.
+
+    ``pair_features`` (``rnalib.interactions.pairing``, through the same cache) adds the baselines
+    ``seed_match`` and ``length_only`` and the models ``logistic_pair`` (logistic regression on [emb(x); emb(y);
+    pair features]) and ``hgb_pair`` (gradient boosting on pair features alone, fitted on the training pairs in
+    their original orientation, since augmented copies repeat their features); ``pair_network`` also trains the
+    network on [emb(x); emb(y); pair features] (``network_pair``, same configuration). Augmented copies keep
+    their original's pair features. ``metrics["fit_seconds"]`` holds each trained model's wall time.
     """
     started = time.time()
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
               "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "n_boot": n_boot,
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
               "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
-              "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {})}
+              "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {}),
+              **({"pair_features": pairing.FEATURE_VERSION, "pair_network": pair_network} if pair_features else {})}
     positives, fams, dataset = make_dataset(pairs, params, threads)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
@@ -173,10 +208,12 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     x = scaler.transform(features).astype(np.float32)
 
     model, history, best_epoch = None, pd.DataFrame(columns=["epoch", "train_loss", "val_loss", "lr"]), -1
-    scores = {}
+    scores, seconds = {}, {}
+    clock = time.perf_counter()
     if train_network:
         model, history, best_epoch = train_classifier(x[train], y[train], x[val], y[val], config, progress)
         scores["model"] = predict_proba(model, x)
+        seconds["model"], clock = time.perf_counter() - clock, time.perf_counter()
     logistic = models.fit_logistic(x[train], y[train], split_seed)
     scores |= {
         "logistic_regression": logistic.predict_proba(x)[:, 1],
@@ -184,6 +221,22 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "family_degree": family_degree_scores(dataset, fams),
         "all_negative": models.all_negative_scores(len(dataset)),
     }
+    seconds["logistic_regression"], clock = time.perf_counter() - clock, time.perf_counter()
+    pf, pair_model, pair_scaler = None, None, None
+    if pair_features:
+        pf = pairing.for_dataset(dataset, cache, progress)
+        seconds["pair_features"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores |= {"seed_match": pairing.seed_match_scores(pf), "length_only": length_only_scores(dataset, train, split_seed)}
+        pair_scaler = StandardScaler().fit(np.hstack([features[train], pairing.model_matrix(pf)[train]]))
+        xp = pair_scaler.transform(np.hstack([features, pairing.model_matrix(pf)])).astype(np.float32)
+        if pair_network:
+            pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
+            scores["network_pair"] = predict_proba(pair_model, xp)
+            seconds["network_pair"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores["logistic_pair"] = models.fit_logistic(xp[train], y[train], split_seed).predict_proba(xp)[:, 1]
+        seconds["logistic_pair"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores["hgb_pair"] = boosting_scores(pf, y, train & original, split_seed)
+        seconds["hgb_pair"], clock = time.perf_counter() - clock, time.perf_counter()
     vo, to = val & original, test & original
     clusters = (dataset["src_x"].to_numpy()[to], dataset["src_y"].to_numpy()[to])
     results_by_model = {}
@@ -202,6 +255,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "families": int(fams.nunique()),
         "residual_similarity": families.summarize_residual(residual) if len(residual) else {},
         "models": results_by_model,
+        "fit_seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
     shown = dataset[val | test]
     predictions = pd.DataFrame({
@@ -211,7 +265,13 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "augmentation": shown["augmentation"].to_numpy(),
         **{("prob" if m == "model" else f"prob_{m}"): p[val | test] for m, p in scores.items()},
     })
-    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams)
+    if pf is not None:
+        shown_pf = pf[val | test]
+        predictions["best_site_rank"] = shown_pf["best_site_rank"].to_numpy()
+        predictions["sites"] = shown_pf[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1).to_numpy()
+        predictions["duplex_mfe"] = shown_pf["duplex_mfe"].to_numpy()
+    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams,
+                          pf, pair_model, pair_scaler)
 
 
 def variant_name(config_name: str, protocol: str, split_seed: int, weighting: str = "uniform",
@@ -236,6 +296,11 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
         extra_files["model.pt"] = lambda path: torch.save(state, path)
         calibrator = trust.validation_calibrator(run.predictions)
         extra_files[trust.CALIBRATION_FILE] = lambda path: trust.save_calibrator(calibrator, path)
+    if run.pair_model is not None:
+        pair_state = {"state_dict": run.pair_model.state_dict(), **models.scaler_state(run.pair_scaler),
+                      "in_dim": int(run.pair_scaler.n_features_in_), "config": run.params["config"],
+                      "pair_features": pairing.FEATURE_VERSION}
+        extra_files[PAIR_MODEL_FILE] = lambda path: torch.save(pair_state, path)
     tables = {"split": split, "history": run.history}
     if run.families is not None:
         tables["rnas"] = trust.run_rnas(run.dataset, run.families)
@@ -243,9 +308,13 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
                                  extra_tables=tables, extra_files=extra_files)
 
 
-def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:
-    """The saved network (best weights) and its scaler, loaded with ``weights_only=True``."""
-    state = torch.load(Path(folder) / "model.pt", weights_only=True)
+PAIR_MODEL_FILE = "model_pair.pt"
+
+
+def load_model(folder: str | Path, pair: bool = False) -> tuple[torch.nn.Module, StandardScaler]:
+    """The saved network (best weights) and its scaler, loaded with ``weights_only=True``; ``pair``: the network
+    on [emb(x); emb(y); ``pairing.model_matrix``] (``PAIR_MODEL_FILE``, saved by runs with ``pair_network``)."""
+    state = torch.load(Path(folder) / (PAIR_MODEL_FILE if pair else "model.pt"), weights_only=True)
     cfg = state["config"]
     model = models.PairMLP(state["in_dim"], cfg["layers"], cfg["width"], cfg["dropout"])
     model.load_state_dict(state["state_dict"])
