@@ -46,7 +46,7 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     assert counts["unique_positive_pairs"] == 14 * 6  # the 1,100-nt pair is filtered out
     assert counts["train"]["negatives"] == 3 * counts["train"]["positives"]
     assert set(first.metrics["models"]) == {"model", *interactions.BASELINES, *interactions.PAIR_MODELS} - {"network_pair"}
-    assert set(first.metrics["fit_seconds"]) >= {"model", "pair_features", "logistic_pair", "hgb_pair"}
+    assert set(first.fit_seconds) >= {"model", "pairing_features", "logistic_pair", "hgb_pair"}
     assert {"best_site_rank", "sites", "duplex_mfe", "prob_seed_match", "prob_hgb_pair"} <= set(first.predictions.columns)
     test = first.metrics["models"]["all_negative"]["test"]
     orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
@@ -124,3 +124,29 @@ def test_protocol_sentences_name_the_best_network_and_the_baselines():
     linked = interactions.protocol_sentences(interactions.over_splits(pd.DataFrame(rows), matched=True),
                                              link=lambda p: f"[{p} pages](x_{p}.html)")
     assert linked[0] == lines[0] + " ([C3 pages](x_C3.html))"
+
+
+def _long(values):
+    return pd.DataFrame([{"tag": "", "protocol": "C3", "weighting": "uniform", "split_seed": seed, "config": "N",
+                          "model": model, "metric": "auroc", "value": value, "test_prevalence": 0.05}
+                         for model, seeds in values.items() for seed, value in enumerate(seeds)])
+
+
+def test_protocol_winner_is_decided_on_paired_intervals():
+    clear = interactions.protocol_winner(_long({"hgb_pair": [0.70, 0.72, 0.71], "model": [0.55, 0.58, 0.56],
+                                                "seed_match": [0.60, 0.61, 0.61]}), "C3")
+    assert clear.startswith("C3: hgb_pair leads (auroc 0.710") and "it wins" in clear
+    close = interactions.protocol_winner(_long({"hgb_pair": [0.70, 0.60, 0.66], "model": [0.50, 0.50, 0.51],
+                                                "seed_match": [0.62, 0.66, 0.64]}), "C3")
+    assert "hgb_pair leads" in close and "a tie with seed_match" in close and "N" not in close.split("tie with")[1]
+    assert interactions.protocol_winner(_long({"model": [0.5]}), "C4") == "C4: no runs."
+
+
+def test_site_enrichment_compares_positives_and_negatives_per_split():
+    table = pd.DataFrame({"label": [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0], "sites": 0, "duplex_mfe": -10.0,
+                          "best_site_rank": [5, 4, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]}).assign(
+        tag="", protocol="C3", weighting="uniform", split_seed=0)
+    out = interactions.site_enrichment(table).set_index("site")
+    assert list(out.index) == ["8mer", "7mer-m8", "none"]
+    assert out.at["8mer", "positives"] == 0.25 and out.at["8mer", "negatives"] == 0.125
+    assert out.at["8mer", "enrichment"] == pytest.approx(2.0) and np.isnan(out.at["7mer-m8", "enrichment"])

@@ -33,7 +33,7 @@ intermolecular duplex with no intramolecular pairs; Lorenz et al. 2011 Algorithm
 so it runs on windows: ``site_duplex_mfe`` on the miRNA against the best site's region (``SITE_UPSTREAM`` nt 5′
 of the site to 3 nt past t1), ``duplex_mfe`` the best (lowest) of that and of windows around the ``TOP_DIAGONALS``
 best ungapped antiparallel stretches of complementarity (Watson–Crick 1, G·U 0.5, over ``DIAGONAL_WIDTH`` nt,
-padded by ``PAD`` nt on both sides and in both RNAs, which covers a whole miRNA): every pair, miRNA or not, gets one. ``benchmarks/pairing_cost.py`` measures
+padded by ``PAD`` nt on both sides and in both RNAs, which covers a whole miRNA of up to 32 nt): every pair, miRNA or not, gets one. ``benchmarks/pairing_cost.py`` measures
 the cost and how often the windows find the same energy as ``duplexfold`` on the whole pair. A pair that cannot
 form any duplex (e.g. all N) gets 0.0 kcal/mol (the unpaired reference state) and no position.
 
@@ -60,7 +60,7 @@ SITE_RANK = {name: 5 - i for i, name in enumerate(SITE_TYPES)}  # 8mer 5 ... off
 SITE_UPSTREAM = 30  # nt of target 5' of the site's nt-8 position given to the site duplex
 TOP_DIAGONALS = 2
 DIAGONAL_WIDTH = 12
-PAD = 20
+PAD = 10
 COUNT_FEATURES = tuple("n_" + t.replace(" ", "_").replace("-", "_").lower() for t in SITE_TYPES)
 SEED_FEATURES = COUNT_FEATURES + ("sites_per_kb", "best_site_rank", "best_site_start", "best_site_rel_position",
                                 "supplementary_3p", "site_duplex_mfe")
@@ -257,15 +257,16 @@ def pair_interaction_features(seq_x: str, seq_y: str, cat_x: str | None = None, 
 # --------------------------------------------------------------------------- many pairs, cached
 
 
-def pair_key(x_id: str, y_id: str) -> str:
-    """Content address of a pair's features: sha256 of (feature version, x id, y id), ordered."""
-    return hashlib.sha256(f"{FEATURE_VERSION}|{x_id}|{y_id}".encode()).hexdigest()
+def pair_key(x_id: str, y_id: str, side: str | None = None) -> str:
+    """Content address of a pair's features: sha256 of (feature version, x id, y id, which side is the miRNA —
+    ``mirna_side``, since a category can name one that length alone would not)."""
+    return hashlib.sha256(f"{FEATURE_VERSION}|{x_id}|{y_id}|{side}".encode()).hexdigest()
 
 
 def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_x: Sequence[str | None] | None = None,
                                 cat_y: Sequence[str | None] | None = None, cache=None, progress: bool = True,
                                 desc: str = "pair features") -> pd.DataFrame:
-    """``FEATURES`` of each (x, y) pair as given (rows in input order), through the content-addressed cache
+    """``FEATURES`` of each (x, y) pair as given (rows in input order; normalised sequences), through the content-addressed cache
     (``rnalib.embedding.cache.EmbeddingCache``, namespace ``FEATURE_VERSION``): each unique pair is computed once,
     stored as soon as it exists, and found the next time. ``cache.computed`` counts the pairs computed here."""
     from rnalib.embedding.cache import EmbeddingCache
@@ -274,7 +275,7 @@ def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_
     cat_x = list(cat_x) if cat_x is not None else [None] * len(seq_x)
     cat_y = list(cat_y) if cat_y is not None else [None] * len(seq_y)
     ids = [(rna_id(a), rna_id(b)) for a, b in zip(seq_x, seq_y)]
-    keys = [pair_key(a, b) for a, b in ids]
+    keys = [pair_key(a, b, mirna_side(sx, sy, cx, cy)) for (a, b), sx, sy, cx, cy in zip(ids, seq_x, seq_y, cat_x, cat_y)]
     rows: dict[str, np.ndarray] = {}
     todo: dict[str, int] = {}
     for i, key in enumerate(keys):

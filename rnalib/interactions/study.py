@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import StandardScaler
 
@@ -54,6 +55,7 @@ class InteractionRun:
     pairing: pd.DataFrame | None = None
     pair_model: torch.nn.Module | None = None
     pair_scaler: StandardScaler | None = None
+    fit_seconds: dict | None = None
 
 
 def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
@@ -66,6 +68,13 @@ def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCac
     return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
 
 
+def _positive_sets(params: dict) -> list[pd.DataFrame]:
+    """The unique positive pairs of each of ``split_seeds`` that runs with these notebook-02 parameters use."""
+    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv"), params.get("ambiguous_to_n", False)),
+                               params.get("max_len", 1022))
+    return [sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed) for seed in params.get("split_seeds", [0])]
+
+
 def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
                progress: bool = True) -> dict:
     """Embed every sequence the runs with these notebook-02 parameters ask for (the RNAs of the positive pairs
@@ -73,17 +82,38 @@ def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0
     (sequences sorted, every ``shards``-th), so parallel training jobs only read the cache."""
     choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
                                    kmer_k=(1, params.get("kmer_k_max", 4)))
-    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv"), params.get("ambiguous_to_n", False)),
-                               params.get("max_len", 1022))
     seqs: set[str] = set()
-    for seed in params.get("split_seeds", [0]):
-        positives = sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed)
+    for positives in _positive_sets(params):
         seqs |= set(positives["seq_x"]) | set(positives["seq_y"])
     if params.get("reverse_augmentation", True):
         seqs |= {s[::-1] for s in seqs}
     mine = sorted(seqs)[shard::shards]
     embed_cached(choice.embedder, mine, cache, progress=progress, desc=f"RNAs (shard {shard + 1}/{shards})")
     return {"sequences": len(mine), "embedder": choice.embedder.id, "fallback": choice.fallback}
+
+
+def warm_pair_features(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
+                       progress: bool = True) -> dict:
+    """Compute ``pairing`` features for every pair the runs with these notebook-02 parameters can use, shard
+    ``shard`` of ``shards`` (pairs sorted by their ids, every ``shards``-th): per split seed, every
+    (x-side RNA, y-side RNA) combination of its positive pairs in their orientation, since positives are among
+    them and every protocol draws its negatives from them (``sampling.sample_negatives``). On the bundled set
+    that is 266 × 1,053 = 280,098 pairs, a superset of the ~2.7 × 10^5 that 5 protocols × 5 split seeds draw."""
+    combos: dict[str, tuple[str, str, str, str]] = {}
+    for positives in _positive_sets(params):
+        xs = positives.drop_duplicates("id_x")[["id_x", "seq_x", "cat_x"]].to_numpy()
+        ys = positives.drop_duplicates("id_y")[["id_y", "seq_y", "cat_y"]].to_numpy()
+        for ix, sx, cx in xs:
+            for iy, sy, cy in ys:
+                if ix != iy:
+                    combos.setdefault(f"{ix}|{iy}", (sx, sy, cx, cy))
+    mine = [combos[k] for k in sorted(combos)[shard::shards]]
+    cache = cache or EmbeddingCache()
+    started = time.perf_counter()
+    pairing.interaction_features_cached([m[0] for m in mine], [m[1] for m in mine], [m[2] for m in mine],
+                                        [m[3] for m in mine], cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
+    return {"pairs": len(mine), "computed": cache.computed, "feature_version": pairing.FEATURE_VERSION,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, seed, clusters) -> dict:
@@ -137,8 +167,10 @@ def length_only_scores(dataset: pd.DataFrame, train: np.ndarray, seed: int = 0) 
 
 def boosting_scores(features: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, seed: int = 0) -> np.ndarray:
     """scikit-learn's ``HistGradientBoostingClassifier`` (defaults, ``random_state=seed``; NaN handled natively)
-    on ``pairing.MODEL_FEATURES`` alone, fitted on ``fit_rows``; P(interaction) per row."""
+    on ``pairing.MODEL_FEATURES`` alone (those not NaN throughout the fitted rows: pairs without a miRNA have no
+    seed features), fitted on ``fit_rows``; P(interaction) per row."""
     part = features[list(pairing.MODEL_FEATURES)].to_numpy(float)
+    part = part[:, ~np.isnan(part[fit_rows]).all(axis=0)]
     fitted = HistGradientBoostingClassifier(random_state=seed).fit(part[fit_rows], y[fit_rows])
     return fitted.predict_proba(part)[:, 1]
 
@@ -174,7 +206,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
                      progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
                      train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
                      min_kmer_containment: float | None = 0.3, threads: int = 1,
-                     ambiguous_to_n: bool = False, pair_features: bool = True,
+                     ambiguous_to_n: bool = False, pairing_features: bool = True,
                      pair_network: bool = False) -> InteractionRun:
     """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
     negatives and features. ``train_network=False`` scores the baselines only.
@@ -185,12 +217,13 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt;
     ``ambiguous_to_n`` (recorded only when True) how it was read.
 
-    ``pair_features`` (``rnalib.interactions.pairing``, through the same cache) adds the baselines
+    ``pairing_features`` (``rnalib.interactions.pairing``, through the same cache) adds the baselines
     ``seed_match`` and ``length_only`` and the models ``logistic_pair`` (logistic regression on [emb(x); emb(y);
     pair features]) and ``hgb_pair`` (gradient boosting on pair features alone, fitted on the training pairs in
     their original orientation, since augmented copies repeat their features); ``pair_network`` also trains the
     network on [emb(x); emb(y); pair features] (``network_pair``, same configuration). Augmented copies keep
-    their original's pair features. ``metrics["fit_seconds"]`` holds each trained model's wall time.
+    their original's pair features. ``fit_seconds`` holds the wall time of each trained model and of the pair
+    features (written to the manifest: a time is not a metric, and metrics repeat exactly with the same seed).
     """
     started = time.time()
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
@@ -198,7 +231,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
               "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
               "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {}),
-              **({"pair_features": pairing.FEATURE_VERSION, "pair_network": pair_network} if pair_features else {})}
+              **({"pairing_features": pairing.FEATURE_VERSION, "pair_network": pair_network} if pairing_features else {})}
     positives, fams, dataset = make_dataset(pairs, params, threads)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
@@ -223,9 +256,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     }
     seconds["logistic_regression"], clock = time.perf_counter() - clock, time.perf_counter()
     pf, pair_model, pair_scaler = None, None, None
-    if pair_features:
+    if pairing_features:
         pf = pairing.for_dataset(dataset, cache, progress)
-        seconds["pair_features"], clock = time.perf_counter() - clock, time.perf_counter()
+        seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
         scores |= {"seed_match": pairing.seed_match_scores(pf), "length_only": length_only_scores(dataset, train, split_seed)}
         pair_scaler = StandardScaler().fit(np.hstack([features[train], pairing.model_matrix(pf)[train]]))
         xp = pair_scaler.transform(np.hstack([features, pairing.model_matrix(pf)])).astype(np.float32)
@@ -255,7 +288,6 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "families": int(fams.nunique()),
         "residual_similarity": families.summarize_residual(residual) if len(residual) else {},
         "models": results_by_model,
-        "fit_seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
     shown = dataset[val | test]
     predictions = pd.DataFrame({
@@ -271,7 +303,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         predictions["sites"] = shown_pf[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1).to_numpy()
         predictions["duplex_mfe"] = shown_pf["duplex_mfe"].to_numpy()
     return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams,
-                          pf, pair_model, pair_scaler)
+                          pf, pair_model, pair_scaler, {k: round(v, 2) for k, v in seconds.items()})
 
 
 def variant_name(config_name: str, protocol: str, split_seed: int, weighting: str = "uniform",
@@ -288,7 +320,8 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
     split = run.dataset.rename(columns={"id_x": "rna_x_id", "id_y": "rna_y_id"})[
         ["rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative", "stratum", "pair_key"]]
     manifest = results.manifest({**run.params, "config_name": config_name, "variant": variant}, run.started,
-                                seed=run.params["config"]["seed"], embedder=run.params["embedder"])
+                                seed=run.params["config"]["seed"], embedder=run.params["embedder"],
+                                extra={"fit_seconds": run.fit_seconds} if run.fit_seconds else None)
     extra_files = {}
     if run.model is not None:
         state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": int(run.features.shape[1]),
@@ -299,8 +332,10 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
     if run.pair_model is not None:
         pair_state = {"state_dict": run.pair_model.state_dict(), **models.scaler_state(run.pair_scaler),
                       "in_dim": int(run.pair_scaler.n_features_in_), "config": run.params["config"],
-                      "pair_features": pairing.FEATURE_VERSION}
+                      "pairing_features": pairing.FEATURE_VERSION}
         extra_files[PAIR_MODEL_FILE] = lambda path: torch.save(pair_state, path)
+        pair_calibrator = trust.validation_calibrator(run.predictions, "prob_network_pair")
+        extra_files[trust.PAIR_CALIBRATION_FILE] = lambda path: trust.save_calibrator(pair_calibrator, path)
     tables = {"split": split, "history": run.history}
     if run.families is not None:
         tables["rnas"] = trust.run_rnas(run.dataset, run.families)
@@ -390,15 +425,18 @@ def protocol_sentences(matched: pd.DataFrame, metric: str = "auroc", link=None) 
     lines = []
     for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
         rows = part[part["protocol"] == protocol].set_index("model")
-        nets = rows[~rows.index.isin(BASELINES)]
+        nets = rows[~rows.index.isin(BASELINES + PAIR_MODELS)]
         if nets.empty:
             continue
         best = nets["mean"].idxmax()
         cell = lambda m: f"{rows.at[m, 'mean']:.3f}" if m in rows.index else "n/a"  # noqa: E731
+        pair = rows[rows.index.isin(PAIR_MODELS)]
+        seen_pair = (f", seed-match {cell('seed_match')}, length-only {cell('length_only')}, best model with pair "
+                     f"features ({pair['mean'].idxmax()}) {pair['mean'].max():.3f}") if len(pair) else ""
         lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: network {rows.at[best, 'mean']:.3f} "
                      f"± {rows.at[best, 'sd']:.3f} (n={int(rows.at[best, 'n'])}), degree-only {cell('degree_only')}, "
                      f"family-degree {cell('family_degree')}, logistic regression {cell('logistic_regression')}"
-                     + (f" ({link(protocol)})" if link else ""))
+                     + seen_pair + (f" ({link(protocol)})" if link else ""))
     return lines
 
 
@@ -437,3 +475,69 @@ def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
 def probabilities(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
     """Predicted interaction probabilities for raw pair features."""
     return predict_proba(model, scaler.transform(features).astype(np.float32))
+
+
+def protocol_winner(long: pd.DataFrame, protocol: str, metric: str = "auroc", tag: str = "",
+                    weighting: str = "uniform") -> str:
+    """One sentence: which model wins under ``protocol``, decided on intervals, not point estimates. Every model
+    (networks named by configuration, baselines, models with pair features) is compared with the one of highest
+    mean ``metric`` on the same splits (paired differences); the leader "wins" only where the 95% Student-t
+    interval of every such difference lies above 0, otherwise the sentence names the models it cannot be told
+    apart from (fewer than two common splits count as a tie). All-negative is left out."""
+    part = long[(long["metric"] == metric) & (long["protocol"] == protocol) & (long["tag"].fillna("") == tag)
+                & (long["weighting"] == weighting) & (long["model"] != "all_negative")]
+    if part.empty:
+        return f"{protocol}: no runs."
+    wide = _named(part, matched=False).pivot_table(index="split_seed", columns="model", values="value")
+    best = wide.mean().idxmax()
+    tied = []
+    for other in [m for m in wide.columns if m != best]:
+        diff = (wide[best] - wide[other]).dropna()
+        if len(diff) < 2:
+            tied.append(other)
+            continue
+        half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        if diff.mean() - half <= 0:
+            tied.append(other)
+    n = int(wide[best].notna().sum())
+    head = f"{protocol}: {best} leads ({metric} {wide[best].mean():.3f} ± {wide[best].std():.3f}, n={n} splits)"
+    if not tied:
+        return head + "; it wins: its paired difference to every other model has a 95% interval above 0."
+    return head + f", but its paired 95% interval does not exclude a tie with {', '.join(tied)}: no clear winner."
+
+
+def pairing_table(summaries: list[dict], role: str = "test") -> pd.DataFrame:
+    """The pair features of each saved run's ``role`` pairs in their original orientation (``predictions.csv.gz``
+    columns ``best_site_rank``, ``sites``, ``duplex_mfe``), one block per split (runs of several configurations on
+    one split counted once): tag, protocol, weighting, split_seed, label and the features. Empty when no run
+    saved pair features."""
+    frames, done = [], set()
+    for s in summaries:
+        key = (s.get("tag") or "", s["protocol"], s["weighting"], s["split_seed"])
+        if key in done:
+            continue
+        preds = pd.read_csv(Path(s["folder"]) / "predictions.csv.gz")
+        if "best_site_rank" not in preds:
+            continue
+        done.add(key)
+        part = preds[(preds["role"] == role) & (preds["augmentation"] == "original")]
+        frames.append(part[["label", "best_site_rank", "sites", "duplex_mfe"]].assign(
+            tag=key[0], protocol=key[1], weighting=key[2], split_seed=key[3]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def site_enrichment(table: pd.DataFrame) -> pd.DataFrame:
+    """Per split (tag, protocol, weighting, split seed) and best site type (``pairing.SITE_TYPES`` and "none"):
+    the share of positive and of negative pairs whose best site is of that type and their ratio (enrichment;
+    > 1: more frequent among interacting pairs). ``table``: ``pairing_table``."""
+    names = {r: t for t, r in pairing.SITE_RANK.items()} | {0: "none"}
+    frame = table.dropna(subset=["best_site_rank"]).assign(
+        site=lambda t: t["best_site_rank"].astype(int).map(names),
+        cls=lambda t: np.where(t["label"] == 1, "positives", "negatives"))
+    keys = ["tag", "protocol", "weighting", "split_seed"]
+    shares = (frame.groupby(keys + ["cls"])["site"].value_counts(normalize=True).rename("share").reset_index()
+              .pivot_table(index=keys + ["site"], columns="cls", values="share", fill_value=0.0).reset_index())
+    shares["enrichment"] = shares["positives"] / shares["negatives"].replace(0.0, np.nan)
+    order = {t: i for i, t in enumerate(pairing.SITE_TYPES + ("none",))}
+    return shares.sort_values(keys + ["site"], key=lambda c: c.map(order) if c.name == "site" else c,
+                              ignore_index=True)
