@@ -65,7 +65,8 @@ def saved_run(tmp_path_factory):
                                             ratio=3, max_pairs=80, n_boot=5, progress=False, pair_network=True)
         for protocol, seed in (("C1", 1), ("C3", 0)):  # the same configuration under other seeds / protocols
             other = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, protocol,
-                                                  ratio=3, max_pairs=80, n_boot=5, progress=False, split_seed=seed)
+                                                  ratio=3, max_pairs=80, n_boot=5, progress=False, split_seed=seed,
+                                                  pair_network=True)
             interactions.save_run(other, root, interactions.variant_name("Tiny", protocol, seed), "Tiny")
     return interactions.save_run(run, root, "Tiny__C1__s0", "Tiny"), run
 
