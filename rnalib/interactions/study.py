@@ -500,7 +500,8 @@ def protocol_winner(long: pd.DataFrame, protocol: str, metric: str = "auroc", ta
         if diff.mean() - half <= 0:
             tied.append(other)
     n = int(wide[best].notna().sum())
-    head = f"{protocol}: {best} leads ({metric} {wide[best].mean():.3f} ± {wide[best].std():.3f}, n={n} splits)"
+    spread = f" ± {wide[best].std():.3f}" if n > 1 else ""
+    head = f"{protocol}: {best} leads ({metric} {wide[best].mean():.3f}{spread}, n={n} split{'s' if n > 1 else ''})"
     if not tied:
         return head + "; it wins: its paired difference to every other model has a 95% interval above 0."
     return head + f", but its paired 95% interval does not exclude a tie with {', '.join(tied)}: no clear winner."
