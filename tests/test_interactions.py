@@ -150,3 +150,12 @@ def test_site_enrichment_compares_positives_and_negatives_per_split():
     assert list(out.index) == ["8mer", "7mer-m8", "none"]
     assert out.at["8mer", "positives"] == 0.25 and out.at["8mer", "negatives"] == 0.125
     assert out.at["8mer", "enrichment"] == pytest.approx(2.0) and np.isnan(out.at["7mer-m8", "enrichment"])
+
+
+def test_fit_seconds_table_averages_manifest_timings_per_protocol():
+    summaries = [{"protocol": "C3", "manifest": {"fit_seconds": {"model": 10.0, "network_pair": 30.0}}},
+                 {"protocol": "C3", "manifest": {"fit_seconds": {"model": 20.0}}},
+                 {"protocol": "C1", "manifest": {}}]
+    table = interactions.fit_seconds_table(summaries)
+    assert table.loc["C3", "model"] == 15.0 and table.loc["C3", "network_pair"] == 30.0 and "C1" not in table.index
+    assert interactions.fit_seconds_table(summaries[2:]).empty

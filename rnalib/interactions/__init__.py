@@ -11,7 +11,8 @@
 - ``trust``: what a new pair's score is worth — its protocol case, that protocol's measured figures, and a
   calibrator fitted on the validation pairs.
 """
-from .study import (BASELINES, PAIR_MODEL_FILE, PAIR_MODELS, InteractionRun, boosting_scores, length_only_scores, config_table, family_degree_scores, latent, load_model,
+from .study import (BASELINES, PAIR_MODEL_FILE, PAIR_MODELS, InteractionRun, boosting_scores, fit_seconds_table,
+                    length_only_scores, config_table, family_degree_scores, latent, load_model,
                     load_results, make_dataset, metrics_frame, over_splits, pair_features, paired_differences, pairing_table,
                     protocol_winner, site_enrichment,
                     probabilities, protocol_sentences, rebuild_dataset, residual_similarity, rna_families,
@@ -19,7 +20,8 @@ from .study import (BASELINES, PAIR_MODEL_FILE, PAIR_MODELS, InteractionRun, boo
 from .trust import (FAMILIES_UNKNOWN, calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases,
                     protocol_figures, reliability, reliability_on_test)
 
-__all__ = ["BASELINES", "PAIR_MODEL_FILE", "PAIR_MODELS", "InteractionRun", "boosting_scores", "length_only_scores", "config_table", "family_degree_scores", "latent", "load_model",
+__all__ = ["BASELINES", "PAIR_MODEL_FILE", "PAIR_MODELS", "InteractionRun", "boosting_scores", "fit_seconds_table",
+           "length_only_scores", "config_table", "family_degree_scores", "latent", "load_model",
            "load_results", "make_dataset", "metrics_frame", "over_splits", "pair_features", "paired_differences",
            "pairing_table", "protocol_winner", "site_enrichment",
            "probabilities", "protocol_sentences", "rebuild_dataset", "residual_similarity", "rna_families",

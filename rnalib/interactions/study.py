@@ -542,3 +542,13 @@ def site_enrichment(table: pd.DataFrame) -> pd.DataFrame:
     order = {t: i for i, t in enumerate(pairing.SITE_TYPES + ("none",))}
     return shares.sort_values(keys + ["site"], key=lambda c: c.map(order) if c.name == "site" else c,
                               ignore_index=True)
+
+
+def fit_seconds_table(summaries: list[dict]) -> pd.DataFrame:
+    """Mean wall seconds per protocol (rows) of each trained model and of the pair features (columns), over the
+    runs whose manifest records them (``fit_seconds``); empty when none does."""
+    rows = [{"protocol": s["protocol"], "model": m, "seconds": v}
+            for s in summaries for m, v in (s.get("manifest", {}).get("fit_seconds") or {}).items()]
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).pivot_table(index="protocol", columns="model", values="seconds", aggfunc="mean")
