@@ -125,10 +125,10 @@ def test_cache_returns_identical_features_and_computes_nothing_the_second_time(t
     xs, ys = [r[0] for r in rows], [r[1] for r in rows]
     first_cache = EmbeddingCache(tmp_path)
     first = pairing.interaction_features_cached(xs, ys, cache=first_cache, progress=False)
-    assert first_cache.computed == len(set(rows))
+    assert first_cache.written == len(set(rows))
     second_cache = EmbeddingCache(tmp_path)
     second = pairing.interaction_features_cached(xs, ys, cache=second_cache, progress=False)
-    assert second_cache.computed == 0
+    assert second_cache.written == 0
     pd.testing.assert_frame_equal(first, second)
 
 
@@ -147,3 +147,25 @@ def test_seed_match_baseline_ranks_pairs_built_with_sites_first():
     auroc = roc_auc_score(labels, pairing.seed_match_scores(table))
     assert auroc > 0.9
     assert pairing.model_matrix(table).shape == (80, len(pairing.MODEL_FEATURES) + 2)
+
+
+def test_warm_job_computes_every_combination_once(tmp_path):
+    import warnings
+
+    from rnalib.interactions import study
+
+    rng = np.random.default_rng(7)
+    mirnas = ["".join(rng.choice(list("ACGU"), 22)) for _ in range(3)]
+    lncs = ["".join(rng.choice(list("ACGU"), 120)) for _ in range(4)]
+    rows = [(m, l, "miRNA", "lncRNA") for i, m in enumerate(mirnas) for l in lncs[i:i + 2]]  # 6 positives
+    path = tmp_path / "pairs.csv"
+    pd.DataFrame(rows, columns=["RNA_sequence_x", "RNA_sequence_y", "Category_x", "Category_y"]).to_csv(path, index=False)
+    params = {"pairs_csv": str(path), "split_seeds": [0, 1], "max_pairs": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = study.warm_pair_features(params, EmbeddingCache(tmp_path / "c"), progress=False)
+        second = study.warm_pair_features(params, EmbeddingCache(tmp_path / "c"), progress=False)
+        halves = [study.warm_pair_features(params, EmbeddingCache(tmp_path / "d"), shard=s, shards=2, progress=False)
+                  for s in (0, 1)]
+    assert first["pairs"] == first["computed"] == 3 * 4 and second["computed"] == 0
+    assert sorted(h["pairs"] for h in halves) == [6, 6] and sum(h["computed"] for h in halves) == 12

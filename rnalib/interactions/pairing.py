@@ -270,7 +270,7 @@ def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_
                                 desc: str = "pair features") -> pd.DataFrame:
     """``FEATURES`` of each (x, y) pair as given (rows in input order; normalised sequences), through the content-addressed cache
     (``rnalib.embedding.cache.EmbeddingCache``, namespace ``FEATURE_VERSION``): each unique pair is computed once,
-    stored as soon as it exists, and found the next time. ``cache.computed`` counts the pairs computed here."""
+    stored as soon as it exists, and found the next time (``cache.written`` counts what was computed)."""
     from rnalib.embedding.cache import EmbeddingCache
 
     cache = cache or EmbeddingCache()
@@ -292,7 +292,6 @@ def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_
         vec = pair_interaction_features(seq_x[i], seq_y[i], cat_x[i], cat_y[i], name=f"pair {ids[i][0]} | {ids[i][1]}")
         cache.put(FEATURE_VERSION, key, vec)
         rows[key] = vec.astype(np.float32).astype(float)  # what a later read returns
-    cache.computed = getattr(cache, "computed", 0) + len(todo)
     return pd.DataFrame(np.vstack([rows[k] for k in keys]) if keys else np.empty((0, len(FEATURES))),
                         columns=list(FEATURES))
 

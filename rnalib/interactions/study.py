@@ -112,7 +112,7 @@ def warm_pair_features(params: dict, cache: EmbeddingCache | None = None, shard:
     started = time.perf_counter()
     pairing.interaction_features_cached([m[0] for m in mine], [m[1] for m in mine], [m[2] for m in mine],
                                         [m[3] for m in mine], cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
-    return {"pairs": len(mine), "computed": cache.computed, "feature_version": pairing.FEATURE_VERSION,
+    return {"pairs": len(mine), "computed": cache.written, "feature_version": pairing.FEATURE_VERSION,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
