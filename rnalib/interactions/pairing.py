@@ -218,7 +218,8 @@ def pair_interaction_features(seq_x: str, seq_y: str, cat_x: str | None = None, 
     for side, seq in (("x", seq_x), ("y", seq_y)):
         bad = set(seq) - set("ACGUN")
         if not seq or bad:
-            raise ValueError(f"{name}: ViennaRNA cannot read {side} ({'empty' if not seq else 'letters ' + ''.join(sorted(bad))})")
+            problem = "empty" if not seq else "letters " + "".join(sorted(bad))
+            raise ValueError(f"{name}: ViennaRNA cannot read {side} ({problem})")
     out = dict.fromkeys(FEATURES, np.nan)
     side = mirna_side(seq_x, seq_y, cat_x, cat_y)
     windows: list[tuple[float, int, int, int, int]] = []  # (mfe, x0, x1, y0, y1) 0-based

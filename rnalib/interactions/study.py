@@ -259,7 +259,8 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     if pairing_features:
         pf = pairing.for_dataset(dataset, cache, progress)
         seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
-        scores |= {"seed_match": pairing.seed_match_scores(pf), "length_only": length_only_scores(dataset, train, split_seed)}
+        scores |= {"seed_match": pairing.seed_match_scores(pf),
+                   "length_only": length_only_scores(dataset, train, split_seed)}
         pair_scaler = StandardScaler().fit(np.hstack([features[train], pairing.model_matrix(pf)[train]]))
         xp = pair_scaler.transform(np.hstack([features, pairing.model_matrix(pf)])).astype(np.float32)
         if pair_network:
