@@ -45,7 +45,9 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     counts = first.metrics["counts"]
     assert counts["unique_positive_pairs"] == 14 * 6  # the 1,100-nt pair is filtered out
     assert counts["train"]["negatives"] == 3 * counts["train"]["positives"]
-    assert set(first.metrics["models"]) == {"model", *interactions.BASELINES}
+    assert set(first.metrics["models"]) == {"model", *interactions.BASELINES, *interactions.PAIR_MODELS} - {"network_pair"}
+    assert set(first.fit_seconds) >= {"model", "pairing_features", "logistic_pair", "hgb_pair"}
+    assert {"best_site_rank", "sites", "duplex_mfe", "prob_seed_match", "prob_hgb_pair"} <= set(first.predictions.columns)
     test = first.metrics["models"]["all_negative"]["test"]
     orig_test = first.predictions[(first.predictions.role == "test") & (first.predictions.augmentation == "original")]
     assert test["accuracy"]["value"] == pytest.approx(1 - orig_test.label.mean())
@@ -216,3 +218,37 @@ def test_table2_intervals_say_which_configurations_separate():
     assert set(interactions.separable_pairs(table)) == {("Tiny", "Wide"), ("Tiny", "degree-only"), ("Deep", "Tiny")}
     assert interactions.separable_pairs(table[table.model != "Tiny"]) == []
 
+def _long(values):
+    return pd.DataFrame([{"tag": "", "protocol": "C3", "weighting": "uniform", "split_seed": seed, "config": "N",
+                          "model": model, "metric": "auroc", "value": value, "test_prevalence": 0.05}
+                         for model, seeds in values.items() for seed, value in enumerate(seeds)])
+
+
+def test_protocol_sentences_rank_models_with_pair_features_on_paired_intervals():
+    clear = interactions.protocol_sentences(_long({"hgb_pair": [0.70, 0.72, 0.71], "model": [0.55, 0.58, 0.56],
+                                                   "seed_match": [0.60, 0.61, 0.61]}))[0]
+    assert "best gradient boosting on pair features 0.710 [" in clear and "ahead of every other model" in clear
+    assert "network N 0.563 [" in clear and "minus seed-match on the same splits -0.043 [" in clear
+    close = interactions.protocol_sentences(_long({"hgb_pair": [0.70, 0.60, 0.66], "model": [0.50, 0.50, 0.51],
+                                                   "seed_match": [0.62, 0.66, 0.64]}))[0]
+    assert "highest mean gradient boosting on pair features 0.653 [" in close
+    assert "not told apart from seed-match" in close and "so no model is named best" in close
+
+
+def test_site_enrichment_compares_positives_and_negatives_per_split():
+    table = pd.DataFrame({"label": [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0], "sites": 0, "duplex_mfe": -10.0,
+                          "best_site_rank": [5, 4, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]}).assign(
+        tag="", protocol="C3", weighting="uniform", split_seed=0)
+    out = interactions.site_enrichment(table).set_index("site")
+    assert list(out.index) == ["8mer", "7mer-m8", "none"]
+    assert out.at["8mer", "positives"] == 0.25 and out.at["8mer", "negatives"] == 0.125
+    assert out.at["8mer", "enrichment"] == pytest.approx(2.0) and np.isnan(out.at["7mer-m8", "enrichment"])
+
+
+def test_fit_seconds_table_averages_manifest_timings_per_protocol():
+    summaries = [{"protocol": "C3", "manifest": {"fit_seconds": {"model": 10.0, "network_pair": 30.0}}},
+                 {"protocol": "C3", "manifest": {"fit_seconds": {"model": 20.0}}},
+                 {"protocol": "C1", "manifest": {}}]
+    table = interactions.fit_seconds_table(summaries)
+    assert table.loc["C3", "model"] == 15.0 and table.loc["C3", "network_pair"] == 30.0 and "C1" not in table.index
+    assert interactions.fit_seconds_table(summaries[2:]).empty

@@ -2,6 +2,7 @@
 like the loaders' (one line: file, record, problem), outputs written whole or not at all."""
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,6 +11,7 @@ from rnalib.cli import newdata
 from rnalib.embedding import embed
 from rnalib.cli.main import main
 from rnalib.embedding.cache import EmbeddingCache
+from rnalib.interactions import pairing
 from rnalib.learning.train import TrainConfig
 
 
@@ -60,10 +62,11 @@ def saved_run(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, "C1",
-                                            ratio=3, max_pairs=80, n_boot=5, progress=False)
+                                            ratio=3, max_pairs=80, n_boot=5, progress=False, pair_network=True)
         for protocol, seed in (("C1", 1), ("C3", 0)):  # the same configuration under other seeds / protocols
             other = interactions.run_interactions(pairs, embed.select_embedder("kmer", kmer_k=(1, 4)), cfg, protocol,
-                                                  ratio=3, max_pairs=80, n_boot=5, progress=False, split_seed=seed)
+                                                  ratio=3, max_pairs=80, n_boot=5, progress=False, split_seed=seed,
+                                                  pair_network=True)
             interactions.save_run(other, root, interactions.variant_name("Tiny", protocol, seed), "Tiny")
     return interactions.save_run(run, root, "Tiny__C1__s0", "Tiny"), run
 
@@ -92,6 +95,28 @@ def test_predict_pairs_ranks_and_matches_the_saved_network(saved_run, tmp_path, 
     assert pd.read_csv(tmp_path / "ids_scores.csv")["score"].item() == pytest.approx(
         expected[(test.id_x.iloc[0], test.id_y.iloc[0])], abs=1e-5)
     capsys.readouterr()
+
+
+def test_predict_pairs_writes_pairing_and_scores_with_the_pair_network(saved_run, tmp_path):
+    folder, run = saved_run
+    test = run.dataset[(run.dataset.role == "test") & (run.dataset.augmentation == "original")].head(12)
+    csv = tmp_path / "pairs.csv"
+    test.rename(columns={"seq_x": "RNA_sequence_x", "seq_y": "RNA_sequence_y"})[
+        ["RNA_sequence_x", "RNA_sequence_y"]].to_csv(csv, index=False)
+    scores = newdata.predict_pairs(csv, folder, tmp_path / "s.csv", progress=False, pair_network=True)
+    expected = run.predictions.set_index(["rna_x_id", "rna_y_id"])
+    for row in scores.itertuples():
+        assert row.score == pytest.approx(expected.loc[(row.x, row.y), "prob_network_pair"].item(), abs=1e-5)
+        seq_x, seq_y = test.set_index(["id_x", "id_y"]).loc[(row.x, row.y), ["seq_x", "seq_y"]]
+        f = dict(zip(pairing.FEATURES, pairing.pair_interaction_features(seq_x, seq_y)))
+        # the miRNA is found by its length, as for any new pair; the saved run saw the same features
+        assert row.duplex_mfe == pytest.approx(f["duplex_mfe"], abs=1e-4) and row.sites == int(np.nansum(
+            [f[c] for c in pairing.COUNT_FEATURES]))
+        assert row.best_site_type == ({r: t for t, r in pairing.SITE_RANK.items()} | {0: "none"})[int(f["best_site_rank"])]
+        assert row.sites == expected.loc[(row.x, row.y), "sites"].item()
+    assert {"best_site_start", "supplementary_3p", "duplex_x_start", "duplex_y_end"} <= set(scores.columns)
+    plain = newdata.predict_pairs(csv, folder, tmp_path / "p.csv", progress=False)
+    assert list(plain["duplex_mfe"].sort_values()) == list(scores["duplex_mfe"].sort_values())
 
 
 def test_predict_pairs_flags_pairs_without_information_and_writes_by_suffix(saved_run, tmp_path, capsys):

@@ -3,8 +3,8 @@
 - ``python -m rnalib notebook NB --name NAME --out DIR [--params F ...] [--set KEY=VALUE ...]``: one page.
 - ``python -m rnalib render EXECUTED.ipynb PAGE.html``: a page's HTML.
 - ``python -m rnalib index --out DIR RECORD ...``: the site's index and manifest from the pages' records.
-- ``python -m rnalib warm-cache {interactions,localization} --params F ... -o DONE.json``: embed a study's
-  sequences once, before any training job reads them.
+- ``python -m rnalib warm-cache {interactions,localization,pairs} --params F ... -o DONE.json``: embed a study's
+  sequences once, before any training job reads them (``pairs``: study A's pair features, ``interactions.pairing``).
 - ``python -m rnalib embed IN.fasta -o OUT.parquet``: embeddings of new RNAs (one row per record; the output's
   suffix names its format: .parquet, .csv, .tsv, .csv.gz, .tsv.gz).
 - ``python -m rnalib predict-pairs PAIRS.csv --model RUN -o SCORES.csv``: candidate pairs scored by a saved
@@ -56,15 +56,21 @@ def _warm_cache(args) -> int:
     from rnalib.report.pages import merged_parameters
     from rnalib.report.results import REPO_ROOT, write_json
 
-    notebook = {"interactions": "02_interactions_train.ipynb", "localization": "06_localization_locas.ipynb"}
+    notebook = {"interactions": "02_interactions_train.ipynb", "pairs": "02_interactions_train.ipynb",
+                "localization": "06_localization_locas.ipynb"}
     values = merged_parameters(REPO_ROOT / "notebooks" / notebook[args.study], args.params, dict(args.set))
     started = time.time()
-    warm = interactions.warm_cache if args.study == "interactions" else localization.warm_cache
+    warm = {"interactions": interactions.warm_cache, "pairs": interactions.warm_pair_features,
+            "localization": localization.warm_cache}[args.study]
     summary = warm(values, shard=args.shard, shards=args.shards)
     write_json(Path(args.output), {**summary, "study": args.study, "shard": args.shard, "shards": args.shards,
                                    "wall_s": round(time.time() - started, 1)})
-    print(f"{args.study}: {summary['sequences']} sequences embedded or found in the cache "
-          f"[{summary['embedder']}] in {time.time() - started:.0f} s")
+    if args.study == "pairs":
+        print(f"pairs: {summary['pairs']} pairs' features found in the cache or computed ({summary['computed']} "
+              f"computed, {summary['feature_version']}) in {time.time() - started:.0f} s")
+    else:
+        print(f"{args.study}: {summary['sequences']} sequences embedded or found in the cache "
+              f"[{summary['embedder']}] in {time.time() - started:.0f} s")
     return 0
 
 
@@ -87,7 +93,8 @@ def _predict_pairs(args) -> int:
     from .newdata import predict_pairs
 
     scores = predict_pairs(args.pairs, args.model, args.output, args.fasta, args.embedder, args.weights,
-                           args.kmer_k_max, _cache(args), ambiguous_to_n=args.ambiguous_to_n, threads=args.threads)
+                           args.kmer_k_max, _cache(args), ambiguous_to_n=args.ambiguous_to_n, threads=args.threads,
+                           pair_network=args.pair_network)
     print(f"{len(scores)} pairs scored, {int(scores['interacts'].sum())} at or above the model's threshold "
           f"{scores['threshold'].iloc[0]:.3f} -> {args.output} (sources: {args.output}.about.txt)")
     return 0
@@ -154,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     idx.add_argument("--title", default="rnalib report")
     idx.add_argument("records", nargs="+")
     idx.set_defaults(func=_index)
-    warm = sub.add_parser("warm-cache", help="embed a study's sequences into the cache")
-    warm.add_argument("study", choices=["interactions", "localization"])
+    warm = sub.add_parser("warm-cache", help="embed a study's sequences (or study A's pair features) into the cache")
+    warm.add_argument("study", choices=["interactions", "localization", "pairs"])
     warm.add_argument("--params", nargs="*", default=[])
     warm.add_argument("--set", nargs="*", default=[], type=_assignment)
     warm.add_argument("--shard", type=int, default=0)
@@ -186,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("--cache", default=None)
     pp.add_argument("--ambiguous-to-n", **ambiguous)
     pp.add_argument("--threads", type=int, default=1, help="MMseqs2 threads for the family search (default 1)")
+    pp.add_argument("--pair-network", action="store_true", help="score with the run's network on embeddings and "
+                    "pair features (model_pair.pt, saved by runs with pair_network)")
     pp.set_defaults(func=_predict_pairs)
     loc = sub.add_parser("localize", help="per-class localization of new mRNAs with a saved study-B run")
     loc.add_argument("fasta")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rnalib import interactions
+from rnalib.interactions import pairing
 from rnalib.data import (DataError, DataWarning, _read_csv, checked_column, checked_sequence, fasta_blocks, read_bytes,
                          read_text, rna_id)
 from rnalib.embedding import embed
@@ -199,7 +200,7 @@ def _embedder_of(model_dir: Path, trained_on: str, weights: str | Path | None):
 def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, fasta: str | Path | None = None,
                   embedder: str | None = None, weights: str | Path | None = None, kmer_k_max: int | None = None,
                   cache: EmbeddingCache | None = None, progress: bool = True,
-                  ambiguous_to_n: bool = False, threads: int = 1) -> pd.DataFrame:
+                  ambiguous_to_n: bool = False, threads: int = 1, pair_network: bool = False) -> pd.DataFrame:
     """Score candidate pairs with a saved study-A network (a ``results/interactions/<run>`` folder), written to
     ``output`` (format by suffix) with a side file ``<output>.about.txt`` naming the model, its calibration and
     the runs the protocol figures come from. Per pair: ``score`` (the network's raw output), ``probability``
@@ -212,7 +213,14 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     measured, or "C3 or C4" when the run was saved without its families). The pairs
     are embedded with the run's own embedder; ``embedder`` (when given) must be that one. A pair with a partner
     of no information (``informative_kmers``) is flagged (``informative`` False, a warning), not scored: its
-    scores, call and rank are empty and it is listed last."""
+    scores, call and rank are empty and it is listed last.
+
+    Every pair also gets what it can pair with (``interactions.pairing``, computed as for the run's training
+    pairs, through the same cache): ``best_site_type`` (TargetScan type of the best miRNA site; empty without a
+    miRNA, "none" without a site), ``sites`` (canonical sites), ``best_site_start`` (1-based, in the non-miRNA
+    partner), ``supplementary_3p``, ``duplex_mfe`` (kcal/mol, the best windowed ViennaRNA duplex) and its 1-based
+    positions ``duplex_x_start`` … ``duplex_y_end``. ``pair_network`` scores with the run's network on [emb(x);
+    emb(y); pair features] (``model_pair.pt``, its own threshold, calibrator and protocol figures) instead."""
     output_format(output)
     model_dir = Path(model_dir)
     if not (model_dir / "model.pt").is_file():
@@ -225,20 +233,26 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
         if asked != trained_on:
             raise DataError(f"{model_dir}: the model was trained on embedder {trained_on}, not {asked}")
     used = _embedder_of(model_dir, trained_on, weights)
-    threshold = json.loads((model_dir / "metrics.json").read_text())["models"]["model"]["threshold"]
+    name = "network_pair" if pair_network else "model"
+    if pair_network and not (model_dir / interactions.PAIR_MODEL_FILE).is_file():
+        raise DataError(f"{model_dir}: no {interactions.PAIR_MODEL_FILE} (a run trained with pair_network)")
+    threshold = json.loads((model_dir / "metrics.json").read_text())["models"][name]["threshold"]
     table = read_pairs(pairs, fasta, ambiguous_to_n)
     k = _information_k(used)
     informative = np.ones(len(table), dtype=bool)
     for side in ("x", "y"):
         where = [f"{pairs}: row {i + 2}: {side} {name}" for i, name in enumerate(table[side])]
         informative &= informative_kmers(table[f"seq_{side}"], k, where, "the pair is flagged, not scored") > 0
-    model, scaler = interactions.load_model(model_dir)
+    model, scaler = interactions.load_model(model_dir, pair=pair_network)
     features = interactions.pair_features(table, used, cache, progress)
+    pf = pairing.interaction_features_cached(list(table["seq_x"]), list(table["seq_y"]), cache=cache, progress=progress)
+    if pair_network:
+        features = np.hstack([features, pairing.model_matrix(pf)])
     if features.shape[1] != scaler.n_features_in_:
         raise DataError(f"{model_dir}: features of {features.shape[1]} dimensions, the model expects "
                         f"{scaler.n_features_in_}")
     score = np.where(informative, interactions.probabilities(model, scaler, features), np.nan)
-    calibrator = interactions.load_calibrator(model_dir)
+    calibrator = interactions.load_calibrator(model_dir, pair=pair_network)
     if calibrator is None:
         warnings.warn(f"{model_dir}: saved without a calibrator; calibration is unavailable (probability empty, "
                       "raw score only)", DataWarning, stacklevel=2)
@@ -250,8 +264,8 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     out = table[["x", "y"]].assign(probability=prob, score=score, interacts=calls, threshold=threshold,
                                    calibrated_prevalence=calibrator["prevalence"] if calibrator else np.nan,
                                    informative=informative)
-    figures = interactions.protocol_figures(model_dir)
-    out = pd.concat([out, _trust_columns(table, model_dir, figures, threads)], axis=1).assign(
+    figures = interactions.protocol_figures(model_dir, name)
+    out = pd.concat([out, pairing_columns(pf), _trust_columns(table, model_dir, figures, threads)], axis=1).assign(
         ambiguous_replaced_x=table["ambiguous_replaced_x"], ambiguous_replaced_y=table["ambiguous_replaced_y"])
     out = out.sort_values("score", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
@@ -260,6 +274,22 @@ def predict_pairs(pairs: str | Path, model_dir: str | Path, output: str | Path, 
     about = Path(f"{output}.about.txt")
     _write_text_atomic(_about_pairs(model_dir, calibrator, figures), about)
     _write_atomic(out, Path(output))
+    return out
+
+
+def pairing_columns(features: pd.DataFrame) -> pd.DataFrame:
+    """What a biologist plans a validation with, per pair (``interactions.pairing.FEATURES`` as columns): the best
+    site's type, the site count, the best site's start and 3'-supplementary score, the best duplex's MFE and
+    place."""
+    rank = features["best_site_rank"]
+    names = {r: t for t, r in pairing.SITE_RANK.items()} | {0: "none"}
+    sites = features[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1)
+    out = pd.DataFrame({"best_site_type": [names[int(r)] if r == r else "" for r in rank],
+                        "sites": pd.array(sites.round(), dtype="Int64"),
+                        "best_site_start": pd.array(features["best_site_start"].round(), dtype="Int64"),
+                        "supplementary_3p": features["supplementary_3p"], "duplex_mfe": features["duplex_mfe"]})
+    for col in ("duplex_x_start", "duplex_x_end", "duplex_y_start", "duplex_y_end"):
+        out[col] = pd.array(features[col].round(), dtype="Int64")
     return out
 
 

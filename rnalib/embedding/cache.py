@@ -33,6 +33,7 @@ class EmbeddingCache:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root else cache_dir() / "embeddings"
         self.corrupt_dropped = 0
+        self.written = 0  # entries this object stored (what a run computed)
 
     def path(self, embedder_id: str, key: str) -> Path:
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", embedder_id)
@@ -68,6 +69,7 @@ class EmbeddingCache:
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)
+        self.written += 1
 
 
 def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache | None = None,

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
@@ -26,9 +27,14 @@ from rnalib.learning import metrics, models
 from rnalib.learning.train import TrainConfig, penultimate, predict_proba, train_classifier
 from rnalib.report import results
 
-from . import families, sampling, trust
+from . import families, pairing, sampling, trust
 
-BASELINES = ("logistic_regression", "degree_only", "family_degree", "all_negative")
+BASELINES = ("logistic_regression", "degree_only", "family_degree", "seed_match", "length_only", "all_negative")
+"""Reference scores beside the paper's network (``seed_match`` and ``length_only``: ``pairing.seed_match_scores``
+and ``length_only_scores``)."""
+PAIR_MODELS = ("network_pair", "logistic_pair", "hgb_pair")
+"""Models that see the pair (``run_interactions``): the network and logistic regression on
+[emb(x); emb(y); pair features], and histogram gradient boosting on the pair features alone."""
 _SPLIT = ["tag", "protocol", "weighting", "split_seed"]  # what identifies one split of one study
 
 
@@ -46,6 +52,10 @@ class InteractionRun:
     predictions: pd.DataFrame
     started: float
     families: pd.Series | None = None
+    pairing: pd.DataFrame | None = None
+    pair_model: torch.nn.Module | None = None
+    pair_scaler: StandardScaler | None = None
+    fit_seconds: dict | None = None
 
 
 def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
@@ -58,6 +68,13 @@ def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCac
     return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
 
 
+def _positive_sets(params: dict) -> list[pd.DataFrame]:
+    """The unique positive pairs of each of ``split_seeds`` that runs with these notebook-02 parameters use."""
+    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv"), params.get("ambiguous_to_n", False)),
+                               params.get("max_len", 1022))
+    return [sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed) for seed in params.get("split_seeds", [0])]
+
+
 def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
                progress: bool = True) -> dict:
     """Embed every sequence the runs with these notebook-02 parameters ask for (the RNAs of the positive pairs
@@ -65,17 +82,38 @@ def warm_cache(params: dict, cache: EmbeddingCache | None = None, shard: int = 0
     (sequences sorted, every ``shards``-th), so parallel training jobs only read the cache."""
     choice = embed.select_embedder(params.get("embedder", "auto"), params.get("weights"),
                                    kmer_k=(1, params.get("kmer_k_max", 4)))
-    pairs = data.length_filter(data.load_interactions(params.get("pairs_csv"), params.get("ambiguous_to_n", False)),
-                               params.get("max_len", 1022))
     seqs: set[str] = set()
-    for seed in params.get("split_seeds", [0]):
-        positives = sampling.unique_positive_pairs(pairs, params.get("max_pairs"), seed)
+    for positives in _positive_sets(params):
         seqs |= set(positives["seq_x"]) | set(positives["seq_y"])
     if params.get("reverse_augmentation", True):
         seqs |= {s[::-1] for s in seqs}
     mine = sorted(seqs)[shard::shards]
     embed_cached(choice.embedder, mine, cache, progress=progress, desc=f"RNAs (shard {shard + 1}/{shards})")
     return {"sequences": len(mine), "embedder": choice.embedder.id, "fallback": choice.fallback}
+
+
+def warm_pair_features(params: dict, cache: EmbeddingCache | None = None, shard: int = 0, shards: int = 1,
+                       progress: bool = True) -> dict:
+    """Compute ``pairing`` features for every pair the runs with these notebook-02 parameters can use, shard
+    ``shard`` of ``shards`` (pairs sorted by their ids, every ``shards``-th): per split seed, every
+    (x-side RNA, y-side RNA) combination of its positive pairs in their orientation, since positives are among
+    them and every protocol draws its negatives from them (``sampling.sample_negatives``). On the bundled set
+    that is 266 × 1,053 = 280,098 pairs, a superset of the ~2.7 × 10^5 that 5 protocols × 5 split seeds draw."""
+    combos: dict[str, tuple[str, str, str, str]] = {}
+    for positives in _positive_sets(params):
+        xs = positives.drop_duplicates("id_x")[["id_x", "seq_x", "cat_x"]].to_numpy()
+        ys = positives.drop_duplicates("id_y")[["id_y", "seq_y", "cat_y"]].to_numpy()
+        for ix, sx, cx in xs:
+            for iy, sy, cy in ys:
+                if ix != iy:
+                    combos.setdefault(f"{ix}|{iy}", (sx, sy, cx, cy))
+    mine = [combos[k] for k in sorted(combos)[shard::shards]]
+    cache = cache or EmbeddingCache()
+    started = time.perf_counter()
+    pairing.interaction_features_cached([m[0] for m in mine], [m[1] for m in mine], [m[2] for m in mine],
+                                        [m[3] for m in mine], cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
+    return {"pairs": len(mine), "computed": cache.written, "feature_version": pairing.FEATURE_VERSION,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _score_block(y_val, p_val, y_test, p_test, y_aug, p_aug, threshold, n_boot, seed, clusters) -> dict:
@@ -135,6 +173,25 @@ def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
     return models.degree_scores(counts, dataset["src_x"].map(fams), dataset["src_y"].map(fams))
 
 
+def length_only_scores(dataset: pd.DataFrame, train: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Length-only baseline: logistic regression on the two partners' log10 lengths (standardised on the training
+    rows), fitted on the training rows; it never reads a nucleotide. Returns P(interaction) per row."""
+    lengths = np.log10(np.column_stack([dataset["seq_x"].str.len(), dataset["seq_y"].str.len()]).astype(float))
+    scaler = StandardScaler().fit(lengths[train])
+    fitted = models.fit_logistic(scaler.transform(lengths[train]), dataset["label"].to_numpy()[train], seed)
+    return fitted.predict_proba(scaler.transform(lengths))[:, 1]
+
+
+def boosting_scores(features: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, seed: int = 0) -> np.ndarray:
+    """scikit-learn's ``HistGradientBoostingClassifier`` (defaults, ``random_state=seed``; NaN handled natively)
+    on ``pairing.MODEL_FEATURES`` alone (those not NaN throughout the fitted rows: pairs without a miRNA have no
+    seed features), fitted on ``fit_rows``; P(interaction) per row."""
+    part = features[list(pairing.MODEL_FEATURES)].to_numpy(float)
+    part = part[:, ~np.isnan(part[fit_rows]).all(axis=0)]
+    fitted = HistGradientBoostingClassifier(random_state=seed).fit(part[fit_rows], y[fit_rows])
+    return fitted.predict_proba(part)[:, 1]
+
+
 def make_dataset(pairs: pd.DataFrame, params: dict, threads: int = 1) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """Unique positives, RNA families and the split dataset of a run, from its recorded ``params`` (the keys
     ``run_interactions`` writes to the manifest): the one place a run's data is made, so it can be rebuilt."""
@@ -166,7 +223,8 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
                      progress: bool = True, pairs_csv: str | None = None, split_seed: int = 0,
                      train_network: bool = True, min_seq_id: float = 0.8, coverage: float = 0.5,
                      min_kmer_containment: float | None = 0.3, threads: int = 1,
-                     ambiguous_to_n: bool = False) -> InteractionRun:
+                     ambiguous_to_n: bool = False, pairing_features: bool = True,
+                     pair_network: bool = False) -> InteractionRun:
     """Run one configuration under one protocol and one split seed; baselines see exactly the same splits,
     negatives and features. ``train_network=False`` scores the baselines only.
 
@@ -175,13 +233,22 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     family-degree baseline.
     ``pairs_csv`` only records where ``pairs`` came from (None: the bundled set), so the run can be rebuilt;
     ``ambiguous_to_n`` (recorded only when True) how it was read.
+
+    ``pairing_features`` (``rnalib.interactions.pairing``, through the same cache) adds the baselines
+    ``seed_match`` and ``length_only`` and the models ``logistic_pair`` (logistic regression on [emb(x); emb(y);
+    pair features]) and ``hgb_pair`` (gradient boosting on pair features alone, fitted on the training pairs in
+    their original orientation, since augmented copies repeat their features); ``pair_network`` also trains the
+    network on [emb(x); emb(y); pair features] (``network_pair``, same configuration). Augmented copies keep
+    their original's pair features. ``fit_seconds`` holds the wall time of each trained model and of the pair
+    features (written to the manifest: a time is not a metric, and metrics repeat exactly with the same seed).
     """
     started = time.time()
     params = {"pairs_csv": pairs_csv, "protocol": protocol, "weighting": weighting, "ratio": ratio,
               "reverse": reverse, "max_len": max_len, "max_pairs": max_pairs, "n_boot": n_boot,
               "split_seed": split_seed, "train_network": train_network, "min_seq_id": min_seq_id,
               "coverage": coverage, "min_kmer_containment": min_kmer_containment, "config": asdict(config),
-              "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {})}
+              "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {}),
+              **({"pairing_features": pairing.FEATURE_VERSION, "pair_network": pair_network} if pairing_features else {})}
     positives, fams, dataset = make_dataset(pairs, params, threads)
     features = pair_features(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
@@ -191,10 +258,12 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     x = scaler.transform(features).astype(np.float32)
 
     model, history, best_epoch = None, pd.DataFrame(columns=["epoch", "train_loss", "val_loss", "lr"]), -1
-    scores = {}
+    scores, seconds = {}, {}
+    clock = time.perf_counter()
     if train_network:
         model, history, best_epoch = train_classifier(x[train], y[train], x[val], y[val], config, progress)
         scores["model"] = predict_proba(model, x)
+        seconds["model"], clock = time.perf_counter() - clock, time.perf_counter()
     logistic = models.fit_logistic(x[train], y[train], split_seed)
     scores |= {
         "logistic_regression": logistic.predict_proba(x)[:, 1],
@@ -202,6 +271,23 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "family_degree": family_degree_scores(dataset, fams),
         "all_negative": models.all_negative_scores(len(dataset)),
     }
+    seconds["logistic_regression"], clock = time.perf_counter() - clock, time.perf_counter()
+    pf, pair_model, pair_scaler = None, None, None
+    if pairing_features:
+        pf = pairing.for_dataset(dataset, cache, progress)
+        seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores |= {"seed_match": pairing.seed_match_scores(pf),
+                   "length_only": length_only_scores(dataset, train, split_seed)}
+        pair_scaler = StandardScaler().fit(np.hstack([features[train], pairing.model_matrix(pf)[train]]))
+        xp = pair_scaler.transform(np.hstack([features, pairing.model_matrix(pf)])).astype(np.float32)
+        if pair_network:
+            pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
+            scores["network_pair"] = predict_proba(pair_model, xp)
+            seconds["network_pair"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores["logistic_pair"] = models.fit_logistic(xp[train], y[train], split_seed).predict_proba(xp)[:, 1]
+        seconds["logistic_pair"], clock = time.perf_counter() - clock, time.perf_counter()
+        scores["hgb_pair"] = boosting_scores(pf, y, train & original, split_seed)
+        seconds["hgb_pair"], clock = time.perf_counter() - clock, time.perf_counter()
     vo, to = val & original, test & original
     clusters = (dataset["src_x"].to_numpy()[to], dataset["src_y"].to_numpy()[to])
     results_by_model = {}
@@ -232,7 +318,13 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "augmentation": shown["augmentation"].to_numpy(),
         **{("prob" if m == "model" else f"prob_{m}"): p[val | test] for m, p in scores.items()},
     })
-    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams)
+    if pf is not None:
+        shown_pf = pf[val | test]
+        predictions["best_site_rank"] = shown_pf["best_site_rank"].to_numpy()
+        predictions["sites"] = shown_pf[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1).to_numpy()
+        predictions["duplex_mfe"] = shown_pf["duplex_mfe"].to_numpy()
+    return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams,
+                          pf, pair_model, pair_scaler, {k: round(v, 2) for k, v in seconds.items()})
 
 
 def variant_name(config_name: str, protocol: str, split_seed: int, weighting: str = "uniform",
@@ -249,7 +341,8 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
     split = run.dataset.rename(columns={"id_x": "rna_x_id", "id_y": "rna_y_id"})[
         ["rna_x_id", "rna_y_id", "label", "role", "augmentation", "is_negative", "stratum", "pair_key"]]
     manifest = results.manifest({**run.params, "config_name": config_name, "variant": variant}, run.started,
-                                seed=run.params["config"]["seed"], embedder=run.params["embedder"])
+                                seed=run.params["config"]["seed"], embedder=run.params["embedder"],
+                                extra={"fit_seconds": run.fit_seconds} if run.fit_seconds else None)
     extra_files = {}
     if run.model is not None:
         state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": int(run.features.shape[1]),
@@ -257,6 +350,13 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
         extra_files["model.pt"] = lambda path: torch.save(state, path)
         calibrator = trust.validation_calibrator(run.predictions)
         extra_files[trust.CALIBRATION_FILE] = lambda path: trust.save_calibrator(calibrator, path)
+    if run.pair_model is not None:
+        pair_state = {"state_dict": run.pair_model.state_dict(), **models.scaler_state(run.pair_scaler),
+                      "in_dim": int(run.pair_scaler.n_features_in_), "config": run.params["config"],
+                      "pairing_features": pairing.FEATURE_VERSION}
+        extra_files[PAIR_MODEL_FILE] = lambda path: torch.save(pair_state, path)
+        pair_calibrator = trust.validation_calibrator(run.predictions, "prob_network_pair")
+        extra_files[trust.PAIR_CALIBRATION_FILE] = lambda path: trust.save_calibrator(pair_calibrator, path)
     tables = {"split": split, "history": run.history}
     if run.families is not None:
         tables["rnas"] = trust.run_rnas(run.dataset, run.families)
@@ -264,9 +364,13 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
                                  extra_tables=tables, extra_files=extra_files)
 
 
-def load_model(folder: str | Path) -> tuple[torch.nn.Module, StandardScaler]:
-    """The saved network (best weights) and its scaler, loaded with ``weights_only=True``."""
-    state = torch.load(Path(folder) / "model.pt", weights_only=True)
+PAIR_MODEL_FILE = "model_pair.pt"
+
+
+def load_model(folder: str | Path, pair: bool = False) -> tuple[torch.nn.Module, StandardScaler]:
+    """The saved network (best weights) and its scaler, loaded with ``weights_only=True``; ``pair``: the network
+    on [emb(x); emb(y); ``pairing.model_matrix``] (``PAIR_MODEL_FILE``, saved by runs with ``pair_network``)."""
+    state = torch.load(Path(folder) / (PAIR_MODEL_FILE if pair else "model.pt"), weights_only=True)
     cfg = state["config"]
     model = models.PairMLP(state["in_dim"], cfg["layers"], cfg["width"], cfg["dropout"])
     model.load_state_dict(state["state_dict"])
@@ -336,11 +440,15 @@ def over_splits(long: pd.DataFrame, matched: bool = False) -> pd.DataFrame:
 
 
 MODEL_LABELS = {"logistic_regression": "logistic regression", "degree_only": "degree-only",
-                "family_degree": "family-degree", "all_negative": "all-negative"}
+                "family_degree": "family-degree", "all_negative": "all-negative", "seed_match": "seed-match",
+                "length_only": "length-only", "network_pair": "network on [emb; pair features]",
+                "logistic_pair": "logistic regression on [emb; pair features]",
+                "hgb_pair": "gradient boosting on pair features"}
 
 
 def model_label(name: str) -> str:
-    """A model's name on the pages: baselines in words, a network by its configuration."""
+    """A model's name on the pages: baselines and models with pair features in words, the paper's network by its
+    configuration."""
     return MODEL_LABELS.get(name, f"network {name}")
 
 
@@ -414,7 +522,7 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
     lines = []
     for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
         rows = part[part["protocol"] == protocol].set_index("model")
-        nets = [m for m in rows.index if m not in BASELINES]
+        nets = [m for m in rows.index if m not in BASELINES + PAIR_MODELS]
         if not nets:
             continue
         d = diffs[diffs["protocol"] == protocol].set_index(["model", "other"])
@@ -532,3 +640,50 @@ def rebuild_dataset(folder: str | Path, pairs: pd.DataFrame) -> pd.DataFrame:
 def probabilities(model: torch.nn.Module, scaler: StandardScaler, features: np.ndarray) -> np.ndarray:
     """Predicted interaction probabilities for raw pair features."""
     return predict_proba(model, scaler.transform(features).astype(np.float32))
+
+
+def pairing_table(summaries: list[dict], role: str = "test") -> pd.DataFrame:
+    """The pair features of each saved run's ``role`` pairs in their original orientation (``predictions.csv.gz``
+    columns ``best_site_rank``, ``sites``, ``duplex_mfe``), one block per split (runs of several configurations on
+    one split counted once): tag, protocol, weighting, split_seed, label and the features. Empty when no run
+    saved pair features."""
+    frames, done = [], set()
+    for s in summaries:
+        key = (s.get("tag") or "", s["protocol"], s["weighting"], s["split_seed"])
+        if key in done:
+            continue
+        preds = pd.read_csv(Path(s["folder"]) / "predictions.csv.gz")
+        if "best_site_rank" not in preds:
+            continue
+        done.add(key)
+        part = preds[(preds["role"] == role) & (preds["augmentation"] == "original")]
+        frames.append(part[["label", "best_site_rank", "sites", "duplex_mfe"]].assign(
+            tag=key[0], protocol=key[1], weighting=key[2], split_seed=key[3]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def site_enrichment(table: pd.DataFrame) -> pd.DataFrame:
+    """Per split (tag, protocol, weighting, split seed) and best site type (``pairing.SITE_TYPES`` and "none"):
+    the share of positive and of negative pairs whose best site is of that type and their ratio (enrichment;
+    > 1: more frequent among interacting pairs). ``table``: ``pairing_table``."""
+    names = {r: t for t, r in pairing.SITE_RANK.items()} | {0: "none"}
+    frame = table.dropna(subset=["best_site_rank"]).assign(
+        site=lambda t: t["best_site_rank"].astype(int).map(names),
+        cls=lambda t: np.where(t["label"] == 1, "positives", "negatives"))
+    keys = ["tag", "protocol", "weighting", "split_seed"]
+    shares = (frame.groupby(keys + ["cls"])["site"].value_counts(normalize=True).rename("share").reset_index()
+              .pivot_table(index=keys + ["site"], columns="cls", values="share", fill_value=0.0).reset_index())
+    shares["enrichment"] = shares["positives"] / shares["negatives"].replace(0.0, np.nan)
+    order = {t: i for i, t in enumerate(pairing.SITE_TYPES + ("none",))}
+    return shares.sort_values(keys + ["site"], key=lambda c: c.map(order) if c.name == "site" else c,
+                              ignore_index=True)
+
+
+def fit_seconds_table(summaries: list[dict]) -> pd.DataFrame:
+    """Mean wall seconds per protocol (rows) of each trained model and of the pair features (columns), over the
+    runs whose manifest records them (``fit_seconds``); empty when none does."""
+    rows = [{"protocol": s["protocol"], "model": m, "seconds": v}
+            for s in summaries for m, v in (s.get("manifest", {}).get("fit_seconds") or {}).items()]
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).pivot_table(index="protocol", columns="model", values="seconds", aggfunc="mean")

@@ -37,6 +37,8 @@ from rnalib.report import results
 from . import families
 
 CALIBRATION_FILE = "calibration.pt"
+PAIR_CALIBRATION_FILE = "calibration_pair.pt"
+"""The calibrator of the network on [emb(x); emb(y); pair features] (``network_pair``), when a run trained it."""
 RNAS_FILE = "rnas.csv.gz"
 CASE_PROTOCOLS = ("C1", "C2", "C3", "C4")
 """The protocols a new pair can fall under (C1m is C1 at a smaller training size: not a case of its own)."""
@@ -75,11 +77,12 @@ def calibrate(calibrator: dict, score: np.ndarray) -> np.ndarray:
     return np.interp(score, calibrator["x"].numpy(), calibrator["y"].numpy())
 
 
-def validation_calibrator(predictions: pd.DataFrame) -> dict:
-    """The calibrator of a run's network from its predictions table (``predictions.csv.gz``): the validation
-    pairs in their original orientation — those the decision threshold is chosen on."""
+def validation_calibrator(predictions: pd.DataFrame, column: str = "prob") -> dict:
+    """The calibrator of a run's network from its predictions table (``predictions.csv.gz``; ``column``: the
+    network's scores, ``prob_network_pair`` for the network with pair features): the validation pairs in their
+    original orientation — those the decision threshold is chosen on."""
     val = predictions[(predictions["role"] == "val") & (predictions["augmentation"] == "original")]
-    return fit_calibrator(val["label"].to_numpy(), val["prob"].to_numpy())
+    return fit_calibrator(val["label"].to_numpy(), val[column].to_numpy())
 
 
 def save_calibrator(calibrator: dict, path: Path) -> None:
@@ -87,9 +90,10 @@ def save_calibrator(calibrator: dict, path: Path) -> None:
     torch.save(calibrator, path)
 
 
-def load_calibrator(folder: str | Path) -> dict | None:
-    """A run's saved calibrator (``weights_only=True``), or None for a run saved without one."""
-    path = Path(folder) / CALIBRATION_FILE
+def load_calibrator(folder: str | Path, pair: bool = False) -> dict | None:
+    """A run's saved calibrator (``weights_only=True``; ``pair``: the network with pair features'), or None for
+    a run saved without one."""
+    path = Path(folder) / (PAIR_CALIBRATION_FILE if pair else CALIBRATION_FILE)
     return torch.load(path, weights_only=True) if path.is_file() else None
 
 
@@ -282,16 +286,16 @@ def _finite(value) -> bool:
     return value is not None and bool(np.isfinite(float(value)))
 
 
-def protocol_figures(folder: str | Path) -> pd.DataFrame:
-    """One row per protocol of ``CASE_PROTOCOLS``: the network's test AUROC and AUPRC over the sibling runs'
+def protocol_figures(folder: str | Path, model: str = "model") -> pd.DataFrame:
+    """One row per protocol of ``CASE_PROTOCOLS``: the network's (``model``: its name in ``metrics.json``) test AUROC and AUPRC over the sibling runs'
     split seeds whose test AUROC and AUPRC are both finite (``auroc``, ``auroc_low``, ``auroc_high``, the same
     for ``auprc``), ``runs`` (how many such seeds: the values the means use) and ``run_folders`` (their names,
     ``;``-separated); a protocol never measured has ``runs`` 0 and no figures."""
     siblings = sibling_runs(folder)
     rows = []
     for protocol in CASE_PROTOCOLS:
-        tests = {f: json.loads((f / "metrics.json").read_text())["models"]["model"]["test"]
-                 for f in sorted(siblings.get(protocol, []))}
+        blocks = {f: json.loads((f / "metrics.json").read_text())["models"] for f in sorted(siblings.get(protocol, []))}
+        tests = {f: block[model]["test"] for f, block in blocks.items() if model in block}
         used = [f for f, t in tests.items() if all(_finite(t[m]["value"]) for m in ("auroc", "auprc"))]
         row = {"protocol": protocol, "runs": len(used), "run_folders": ";".join(f.name for f in used)}
         for metric in ("auroc", "auprc"):

@@ -256,3 +256,23 @@ def reliability_diagram(table: pd.DataFrame) -> plt.Figure:
     axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig
+
+
+def energy_distributions(table: pd.DataFrame, order: tuple[str, ...]) -> plt.Figure:
+    """Best duplex MFE (kcal/mol) of positive and negative test pairs, one panel per protocol (in ``order``),
+    all split seeds together, as densities (each class normalised on its own). ``table``:
+    ``interactions.pairing_table`` (columns protocol, label, duplex_mfe)."""
+    protocols = [p for p in order if p in set(table["protocol"])]
+    fig, axes = plt.subplots(1, len(protocols), figsize=(3.0 * len(protocols), 2.9), squeeze=False, sharey=True)
+    bins = np.linspace(table["duplex_mfe"].min(), max(table["duplex_mfe"].max(), 0.0), 40)
+    for ax, protocol in zip(axes[0], protocols):
+        part = table[table["protocol"] == protocol]
+        for label, name, colour in ((0, "negatives", "grey"), (1, "positives", "C3")):
+            values = part.loc[part["label"] == label, "duplex_mfe"].dropna()
+            ax.hist(values, bins=bins, density=True, histtype="step", lw=1.5, color=colour,
+                    label=f"{name} (n={len(values):,}, median {values.median():.1f})" if len(values) else name)
+        ax.set(title=protocol, xlabel="best duplex MFE (kcal/mol)")
+        ax.legend(fontsize=6, loc="upper left")
+    axes[0][0].set_ylabel("density")
+    fig.tight_layout()
+    return fig
