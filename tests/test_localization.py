@@ -171,6 +171,9 @@ def test_every_method_runs_and_same_seed_gives_same_metrics(method, tmp_path):
     assert {f"{p}_{c}" for p in ("true", "prob", "pred") for c in LOC_CLASSES} <= set(preds.columns)
     folder = localization.save_run(first, tmp_path, f"toy_{method}")
     assert {"metrics.json", "predictions.csv.gz", "manifest.json"} <= {p.name for p in folder.iterdir()}
+    # wall times live in the manifest; metrics.json holds only what the seed fixes
+    assert "fold_seconds" not in json.loads((folder / "metrics.json").read_text())
+    assert set(json.loads((folder / "manifest.json").read_text())["fold_seconds"]) == {"0", "1"}
     if method == "scl":
         assert not first.projections.empty and first.projections.filter(like="z").shape[1] == 16
     saved = sorted(p.name for p in folder.glob("network_fold*.pt"))
