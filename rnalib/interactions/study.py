@@ -278,8 +278,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
         scores |= {"seed_match": pairing.seed_match_scores(pf),
                    "length_only": length_only_scores(dataset, train, split_seed)}
-        pair_scaler = StandardScaler().fit(np.hstack([features[train], pairing.model_matrix(pf)[train]]))
-        xp = pair_scaler.transform(np.hstack([features, pairing.model_matrix(pf)])).astype(np.float32)
+        joined = np.hstack([features, pairing.model_matrix(pf)])  # [emb(x); emb(y); pair features], built once
+        pair_scaler = StandardScaler().fit(joined[train])
+        xp = pair_scaler.transform(joined).astype(np.float32)
         if pair_network:
             pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)
