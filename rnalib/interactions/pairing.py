@@ -59,6 +59,8 @@ FEATURE_VERSION = "pairing-v1"
 MIRNA_MAX_LEN = 30
 SITE_TYPES = ("8mer", "7mer-m8", "7mer-A1", "6mer", "offset 6mer")
 SITE_RANK = {name: 5 - i for i, name in enumerate(SITE_TYPES)}  # 8mer 5 ... offset 6mer 1, none 0
+SITE_NAMES = {rank: name for name, rank in SITE_RANK.items()} | {0: "none"}
+"""A best-site rank's type name (``best_site_rank`` 0: no site)."""
 SITE_UPSTREAM = 30  # nt of target 5' of the site's nt-8 position given to the site duplex
 TOP_DIAGONALS = 2
 DIAGONAL_WIDTH = 12

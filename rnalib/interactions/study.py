@@ -667,9 +667,8 @@ def site_enrichment(table: pd.DataFrame) -> pd.DataFrame:
     """Per split (tag, protocol, weighting, split seed) and best site type (``pairing.SITE_TYPES`` and "none"):
     the share of positive and of negative pairs whose best site is of that type and their ratio (enrichment;
     > 1: more frequent among interacting pairs). ``table``: ``pairing_table``."""
-    names = {r: t for t, r in pairing.SITE_RANK.items()} | {0: "none"}
     frame = table.dropna(subset=["best_site_rank"]).assign(
-        site=lambda t: t["best_site_rank"].astype(int).map(names),
+        site=lambda t: t["best_site_rank"].astype(int).map(pairing.SITE_NAMES),
         cls=lambda t: np.where(t["label"] == 1, "positives", "negatives"))
     keys = ["tag", "protocol", "weighting", "split_seed"]
     shares = (frame.groupby(keys + ["cls"])["site"].value_counts(normalize=True).rename("share").reset_index()
