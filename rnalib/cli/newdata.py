@@ -282,7 +282,7 @@ def pairing_columns(features: pd.DataFrame) -> pd.DataFrame:
     site's type, the site count, the best site's start and 3'-supplementary score, the best duplex's MFE and
     place."""
     rank = features["best_site_rank"]
-    sites = features[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1)
+    sites = pairing.site_counts(features)
     out = pd.DataFrame({"best_site_type": [pairing.SITE_NAMES[int(r)] if r == r else "" for r in rank],
                         "sites": pd.array(sites.round(), dtype="Int64"),
                         "best_site_start": pd.array(features["best_site_start"].round(), dtype="Int64"),

@@ -319,9 +319,14 @@ def model_matrix(features: pd.DataFrame) -> np.ndarray:
     return np.column_stack([part.fillna(0.0).to_numpy(float), has_mirna, has_site])
 
 
+def site_counts(features: pd.DataFrame) -> pd.Series:
+    """Canonical sites of every type per pair (``COUNT_FEATURES`` summed); NaN for a pair without a miRNA."""
+    return features[list(COUNT_FEATURES)].sum(axis=1, min_count=1)
+
+
 def seed_match_scores(features: pd.DataFrame) -> np.ndarray:
     """Seed-match baseline (no training): the best site's rank, then the number of sites, as one score
     rank + count / (count + 1) (so any better site type outranks any count); 0 without a miRNA."""
     rank = features["best_site_rank"].fillna(0.0).to_numpy(float)
-    count = features[list(COUNT_FEATURES)].sum(axis=1, min_count=1).fillna(0.0).to_numpy(float)
+    count = site_counts(features).fillna(0.0).to_numpy(float)
     return rank + count / (count + 1.0)

@@ -322,7 +322,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     if pf is not None:
         shown_pf = pf[val | test]
         predictions["best_site_rank"] = shown_pf["best_site_rank"].to_numpy()
-        predictions["sites"] = shown_pf[list(pairing.COUNT_FEATURES)].sum(axis=1, min_count=1).to_numpy()
+        predictions["sites"] = pairing.site_counts(shown_pf).to_numpy()
         predictions["duplex_mfe"] = shown_pf["duplex_mfe"].to_numpy()
     return InteractionRun(params, dataset, features, scaler, model, history, summary, predictions, started, fams,
                           pf, pair_model, pair_scaler, {k: round(v, 2) for k, v in seconds.items()})
