@@ -1,5 +1,6 @@
 """The report workflow through SLURM: the rehearsal submitted to a one-node cluster on this machine
-(workflow/profiles/slurm-local: cluster.py starts munged, slurmctld and slurmd of its own), one sbatch job per job.
+(workflow/profiles/slurm-local: cluster.py starts munged, slurmctld and slurmd of its own), one sbatch job per job;
+HTML and the index are rendered where Snakemake runs (`localrules`).
 
 One submission is interrupted while jobs are queued and resumed; a third run submits nothing. The tests read what
 SLURM recorded (`scontrol show job`: finished jobs stay for MinJobAge) and what Snakemake logged (`--verbose`:
@@ -67,22 +68,23 @@ def snakemake_argv(*args: str) -> list[str]:
             "--workflow-profile", "workflow/profiles/slurm-local", "--verbose", *args]
 
 
-# The rehearsal's jobs all ask for 1 thread; `index` asks for 2 here, so that a CPU count that ignored `threads`
-# would show.
-THREADS = ["--set-threads", "index=2"]
+# The rehearsal's jobs all ask for 1 thread; `tiny_weights` asks for 2 here, so that a CPU count that ignored
+# `threads` would show.
+THREADS = ["--set-threads", "tiny_weights=2"]
 
 
 def planned_jobs(log: str) -> dict[str, dict]:
-    """Snakemake's job blocks in a log (`rule X:` then indented `key: value` lines), by Snakemake job id."""
+    """Snakemake's job blocks in a log (`rule X:` or, for a job run where Snakemake runs, `localrule X:`, then
+    indented `key: value` lines), by Snakemake job id."""
     jobs = {}
-    for block in re.split(r"\n(?=rule \w+:\n)", log):
-        head = re.match(r"rule (\w+):\n((?:    .*\n?)*)", block)
+    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", log):
+        head = re.match(r"(local)?rule (\w+):\n((?:    .*\n?)*)", block)
         if not head:
             continue
-        fields = dict(line.strip().split(": ", 1) for line in head.group(2).splitlines() if ": " in line)
+        fields = dict(line.strip().split(": ", 1) for line in head.group(3).splitlines() if ": " in line)
         if "jobid" in fields:
-            jobs[fields["jobid"]] = {"rule": head.group(1), "threads": int(fields.get("threads", 1)),
-                                     "wildcards": fields.get("wildcards", "")}
+            jobs[fields["jobid"]] = {"rule": head.group(2), "threads": int(fields.get("threads", 1)),
+                                     "wildcards": fields.get("wildcards", ""), "local": bool(head.group(1))}
     return jobs
 
 
@@ -154,11 +156,17 @@ def submissions(log: str) -> dict[str, dict]:
 
 
 def expected_jobs(out: Path) -> set[str]:
-    """Every job of the finished rehearsal as the plugin's --comment: weights, cache shards, pages, HTML, index."""
+    """Every SLURM job of the finished rehearsal as the plugin's --comment: weights, cache shards, pages."""
     pages = [p.stem for p in (out / "runs").glob("*.json")]
     shards = [p.stem.replace(".", "_") for p in (out / "embeddings").glob("*.json")]
-    return ({"rule_tiny_weights", "rule_index"} | {f"rule_embed_wildcards_{s}" for s in shards}
-            | {f"rule_{r}_wildcards_{p}" for p in pages for r in ("notebook", "html")})
+    return ({"rule_tiny_weights"} | {f"rule_embed_wildcards_{s}" for s in shards}
+            | {f"rule_notebook_wildcards_{p}" for p in pages})
+
+
+def local_jobs(log: str) -> set[str]:
+    """The jobs a log ran where Snakemake runs (`localrule` blocks that finished), as `rule:wildcards`."""
+    finished = set(FINISHED.findall(log))
+    return {f"{j['rule']}:{j['wildcards']}" for i, j in planned_jobs(log).items() if j["local"] and i in finished}
 
 
 def test_every_page_ran_as_a_slurm_job_with_the_cpus_its_rule_asks_for(slurm_rehearsal):
@@ -170,7 +178,8 @@ def test_every_page_ran_as_a_slurm_job_with_the_cpus_its_rule_asks_for(slurm_reh
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["runs"]) == len(list((out / "runs").glob("*.json"))) > 0
     assert set(done) == expected_jobs(out)  # every job of the rehearsal completed as a SLURM job
-    for name in (r["name"] for r in manifest["runs"]):
+    pages = [r["name"] for r in manifest["runs"]]
+    for name in pages:
         slurm_id, info = done[f"rule_notebook_wildcards_{name}"]
         assert Path(info["slurm_log"]).name == f"{slurm_id}.log" and Path(info["slurm_log"]).is_file()
         assert final[slurm_id]["StdOut"] == info["slurm_log"]  # SLURM wrote the job's output to that log
@@ -179,7 +188,11 @@ def test_every_page_ran_as_a_slurm_job_with_the_cpus_its_rule_asks_for(slurm_reh
         record = final[slurm_id]
         assert f"--cpus-per-task={info['threads']}" in info["sbatch"]
         assert int(record["NumCPUs"]) == int(record["CPUs/Task"]) == info["threads"], (info["comment"], record)
-    assert {i["threads"] for _, i in done.values()} == {1, 2}  # index: 2 CPUs, every other job 1
+    assert {i["threads"] for _, i in done.values()} == {1, 2}  # tiny_weights: 2 CPUs, every other job 1
+    # HTML and the index: rendered by Snakemake itself, never submitted
+    rendered = local_jobs(slurm_rehearsal["logs"][0]) | local_jobs(slurm_rehearsal["logs"][1])
+    assert rendered == {f"html:name={p}" for p in pages} | {"index:", "all:"}
+    assert not any(i["rule"] in ("html", "index") for i in submitted.values())
 
 
 def test_gpu_rules_ask_for_their_gpus_in_the_users_profile_and_for_none_on_the_test_node(slurm_rehearsal,
@@ -195,8 +208,8 @@ def test_gpu_rules_ask_for_their_gpus_in_the_users_profile_and_for_none_on_the_t
     target = "reports/rehearsal/embeddings/interactions.0.json"
     argv = [sys.executable, "-m", "snakemake", "-s", "workflow/Snakefile", "--configfile", *REHEARSAL,
             "--workflow-profile", "workflow/profiles/slurm", "--config", "gpu=1", "--verbose", "--slurm-no-account",
-            "--slurm-status-command", "squeue", "--default-resources", "slurm_partition=local", "runtime=10",
-            "mem_mb=1000", "--retries", "0", target]
+            "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
+            "--default-resources", "slurm_partition=local", "runtime=10", "mem_mb=1000", "--retries", "0", target]
     done = subprocess.run(argv, cwd=work, env=slurm_rehearsal["env"], capture_output=True, text=True)
     log = done.stdout + done.stderr
     gpu_calls = [c for c in SBATCH.findall(log) if "--comment rule_embed_wildcards_interactions_0" in c]
