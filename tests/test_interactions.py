@@ -252,3 +252,41 @@ def test_fit_seconds_table_averages_manifest_timings_per_protocol():
     table = interactions.fit_seconds_table(summaries)
     assert table.loc["C3", "model"] == 15.0 and table.loc["C3", "network_pair"] == 30.0 and "C1" not in table.index
     assert interactions.fit_seconds_table(summaries[2:]).empty
+
+
+def test_augmentation_differences_pair_x4_runs_with_their_no_reverse_runs_on_the_same_split():
+    rows = [{"tag": t, "protocol": "C3", "weighting": "uniform", "split_seed": s, "config": "A", "model": m,
+             "metric": "auroc", "value": v, "test_prevalence": 0.05, "variant": f"A__C3__s{s}" + suffix}
+            for t, suffix, s, m, v in [("", "", 0, "model", 0.60), ("", "", 1, "model", 0.58), ("", "", 2, "model", 0.7),
+                                       ("ablation", "__norev__ablation", 0, "model", 0.55),
+                                       ("ablation", "__norev__ablation", 1, "model", 0.59),
+                                       ("", "", 0, "seed_match", 0.61),
+                                       ("ablation", "__norev__ablation", 0, "seed_match", 0.61),
+                                       ("other", "__other", 1, "model", 0.1)]]  # another tag: not the x4 side
+    table = interactions.augmentation_differences(pd.DataFrame(rows)).set_index("model")
+    assert table.loc["A", "n"] == 2 and table.loc["A", "mean"] == pytest.approx(0.02)  # split 2 has no pair
+    assert table.loc["A", "n_ahead"] == 1 and table.loc["A", "with_reversed"] == pytest.approx(0.59)
+    assert table.loc["A", "without_reversed"] == pytest.approx(0.57)
+    assert table.loc["seed_match", "mean"] == 0 and table.loc["seed_match", "n_ahead"] == 0
+
+
+def test_pair_feature_effects_and_the_aim_come_from_paired_splits():
+    values = {("C3", "model"): [0.50, 0.55, 0.53], ("C3", "network_pair"): [0.60, 0.62, 0.63],
+              ("C3", "logistic_regression"): [0.52, 0.52, 0.52], ("C3", "logistic_pair"): [0.52, 0.53, 0.51],
+              ("C3", "seed_match"): [0.61, 0.60, 0.62], ("C3", "hgb_pair"): [0.64, 0.66, 0.65],
+              ("C4", "model"): [0.55, 0.56], ("C4", "seed_match"): [0.66, 0.70]}
+    effects = interactions.pair_feature_effects(_auroc_rows(values)).set_index(["protocol", "model"])
+    assert list(effects.index) == [("C3", "hgb_pair"), ("C3", "logistic_pair"), ("C3", "network_pair")]
+    assert effects.loc[("C3", "network_pair"), "other"] == "A"  # the paper's network of the same configuration
+    assert effects.loc[("C3", "network_pair"), "mean"] == pytest.approx(0.09)
+    assert effects.loc[("C3", "network_pair"), "n_ahead"] == 3 and effects.loc[("C3", "network_pair"), "ci_low"] > 0
+    assert effects.loc[("C3", "logistic_pair"), "mean"] == pytest.approx(0.0)
+    assert effects.loc[("C3", "hgb_pair"), "mean"] == pytest.approx(0.04)
+    c3, c4 = interactions.aim_sentences(_auroc_rows(values), aim=0.65)
+    assert c3.startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**: highest mean gradient boosting on pair features "
+                         "0.650 [") and c3.endswith("(3 splits); the aim of 0.65 is reached on the mean; its interval "
+                                                    "reaches below")
+    assert "highest mean seed-match 0.680 [" in c4 and c4.endswith("the aim of 0.65 is reached on the mean; its "
+                                                                   "interval reaches below")
+    low = interactions.aim_sentences(_auroc_rows({("C3", "model"): [0.60, 0.61, 0.62]}), aim=0.65)[0]
+    assert low.endswith("(3 splits); the aim of 0.65 is missed by 0.040")

@@ -502,6 +502,74 @@ def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataF
     return _summarise_paired(both, ["tag", "protocol", "model"])
 
 
+def augmentation_differences(long: pd.DataFrame, metric: str = "auroc", headline_tag: str = "") -> pd.DataFrame:
+    """The paper's x4 augmentation (original, swapped, reversed, swapped-reversed) minus the same run without the
+    reversed copies (variants ``__norev``: original and swapped only) for every model on the same split (same
+    protocol, weighting and split seed; the x4 runs are those tagged ``headline_tag``), summarised over splits:
+    mean, sd, n, 95% t-interval, ``n_ahead`` (splits where x4 scored higher), and each side's mean
+    (``with_reversed``, ``without_reversed``). Reversed copies keep their original's pair features, so this is
+    what that choice (and the reversed copies themselves) change. One row per (protocol, weighting, model)."""
+    part = _named(long, matched=False)
+    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
+    norev = part["variant"].str.contains("__norev", na=False)
+    on = ["protocol", "weighting", "split_seed", "model"]
+    both = _paired(part[~norev & (part["tag"].fillna("") == headline_tag)][on + ["value"]], part[norev][on + ["value"]],
+                   on)
+    by = ["protocol", "weighting", "model"]
+    table = _summarise_paired(both, by)
+    sides = both.groupby(by)[["value", "value_other"]].mean().rename(
+        columns={"value": "with_reversed", "value_other": "without_reversed"}).reset_index()
+    return table.merge(sides, on=by, how="left")
+
+
+PAIR_FEATURE_STEPS = (("network_pair", "network", "the network, given the pair features"),
+                      ("logistic_pair", "logistic_regression", "logistic regression, given the pair features"),
+                      ("hgb_pair", "seed_match", "gradient boosting on the pair features instead of the seed-match "
+                                                 "rule"))
+"""What each pair-feature model adds to its counterpart without them: (model, counterpart, words); ``network``
+stands for the paper's network of the same configuration."""
+
+
+def pair_feature_effects(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+    """By how much the pair features (``pairing``) moved each model, on the same splits: every step of
+    ``PAIR_FEATURE_STEPS`` per protocol (per configuration for the network), from ``model_differences``: mean,
+    sd, n, 95% t-interval, ``n_ahead``, and the ``step`` in words. ``long``: the runs of one study (uniform,
+    untagged). Protocols without a model that sees the pair are absent."""
+    diffs = model_differences(long, metric)
+    nets = set(long.loc[long["model"] == "model", "config"])
+    rows = []
+    for model, other, words in PAIR_FEATURE_STEPS:
+        others = nets if other == "network" else {other}
+        part = diffs[(diffs["model"] == model) & diffs["other"].isin(others)]
+        rows.append(part.assign(step=words))
+    order = {p: i for i, p in enumerate(sampling.PROTOCOLS)}
+    return pd.concat(rows, ignore_index=True).sort_values(
+        ["protocol", "step"], key=lambda c: c.map(order) if c.name == "protocol" else c).reset_index(drop=True)
+
+
+def aim_sentences(long: pd.DataFrame, aim: float, protocols: tuple[str, ...] = ("C3", "C4"),
+                  metric: str = "auroc") -> list[str]:
+    """One line per protocol: the model with the highest mean ``metric`` over the splits the network trained on,
+    its 95% t-interval, and whether it reaches ``aim`` (a goal set by this project, not a published figure): by the
+    mean and by the interval. ``long``: the runs of one study (uniform, untagged)."""
+    matched = over_splits(long, matched=True)
+    part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
+    lines = []
+    for protocol in [p for p in protocols if p in set(part["protocol"])]:
+        rows = part[part["protocol"] == protocol].set_index("model")
+        top = rows["mean"].idxmax()
+        mean, low, high = rows.loc[top, ["mean", "ci_low", "ci_high"]]
+        if mean >= aim:
+            verdict = "reached" + ("" if np.isfinite(low) and low >= aim else " on the mean; its interval reaches below")
+        else:
+            verdict = (f"missed by {aim - mean:.3f}"
+                       + (", though its interval reaches it" if np.isfinite(high) and high >= aim else ""))
+        lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: highest mean {model_label(top)} "
+                     f"{_interval(mean, low, high)} ({int(rows.loc[top, 'n'])} splits); the aim of {aim:.2f} is "
+                     f"{verdict}")
+    return lines
+
+
 def _interval(mean: float, low: float, high: float, signed: bool = False) -> str:
     fmt = "{:+.3f}" if signed else "{:.3f}"
     inner = f" [{fmt.format(low)}, {fmt.format(high)}]" if np.isfinite(low) else " (one split: no interval)"
