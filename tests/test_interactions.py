@@ -203,10 +203,13 @@ def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epo
 def test_training_status_flags_unconverged_and_warmup_runs():
     status = interactions.training_status([_summary("A", "C1", 0, 11, 12, (0.9, 0.8, 1), (0.7, 0.6, 0.8)),
                                            _summary("A", "C3", 0, 0, 5, (0.5, 0.4, 0.6), (0.5, 0.5, 0.5)),
-                                           _summary("A", "C1m", 0, 6, 11, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8))])
+                                           _summary("A", "C1m", 0, 6, 11, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8)),
+                                           _summary("A", "C2", 0, 10, 12, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8))])
     status = status.set_index("protocol")
-    assert status["best_is_last"].tolist() == [True, False, False]
-    assert status["inside_warmup"].tolist() == [False, True, False] and status.loc["C1", "max_epochs"] == 12
+    assert status["best_is_last"].tolist() == [True, False, False, False]
+    # C2 peaked at epoch 10 of 12, but early stopping never fired: the budget ended it
+    assert status["used_budget"].tolist() == [True, False, False, True]
+    assert status["inside_warmup"].tolist() == [False, True, False, False] and status.loc["C1", "max_epochs"] == 12
 
 
 def test_table2_intervals_say_which_configurations_separate():
@@ -262,12 +265,13 @@ def test_augmentation_differences_pair_x4_runs_with_their_no_reverse_runs_on_the
                                        ("ablation", "__norev__ablation", 1, "model", 0.59),
                                        ("", "", 0, "seed_match", 0.61),
                                        ("ablation", "__norev__ablation", 0, "seed_match", 0.61),
-                                       ("other", "__other", 1, "model", 0.1)]]  # another tag: not the x4 side
+                                       ("other", "__other", 1, "model", 0.1),  # another tag: not the x4 side
+                                       ("other", "__norev__other", 1, "model", 0.9)]]  # nor the no-reverse side
     table = interactions.augmentation_differences(pd.DataFrame(rows)).set_index("model")
     assert table.loc["A", "n"] == 2 and table.loc["A", "mean"] == pytest.approx(0.02)  # split 2 has no pair
     assert table.loc["A", "n_ahead"] == 1 and table.loc["A", "with_reversed"] == pytest.approx(0.59)
     assert table.loc["A", "without_reversed"] == pytest.approx(0.57)
-    assert table.loc["seed_match", "mean"] == 0 and table.loc["seed_match", "n_ahead"] == 0
+    assert "seed_match" not in table.index  # identical on both sides by construction: left out
 
 
 def test_pair_feature_effects_and_the_aim_come_from_paired_splits():
@@ -276,6 +280,11 @@ def test_pair_feature_effects_and_the_aim_come_from_paired_splits():
               ("C3", "seed_match"): [0.61, 0.60, 0.62], ("C3", "hgb_pair"): [0.64, 0.66, 0.65],
               ("C4", "model"): [0.55, 0.56], ("C4", "seed_match"): [0.66, 0.70]}
     effects = interactions.pair_feature_effects(_auroc_rows(values)).set_index(["protocol", "model"])
+    # a second configuration's runs of the same splits: its network_pair meets its own network only
+    other = _auroc_rows({("C3", "model"): [0.40, 0.40, 0.40], ("C3", "network_pair"): [0.45, 0.45, 0.45]})
+    two = interactions.pair_feature_effects(pd.concat([_auroc_rows(values), other.assign(config="B")]))
+    nets = two[two.model == "network_pair"].set_index("other")
+    assert nets.loc["A", "mean"] == pytest.approx(0.09) and nets.loc["B", "mean"] == pytest.approx(0.05)
     assert list(effects.index) == [("C3", "hgb_pair"), ("C3", "logistic_pair"), ("C3", "network_pair")]
     assert effects.loc[("C3", "network_pair"), "other"] == "A"  # the paper's network of the same configuration
     assert effects.loc[("C3", "network_pair"), "mean"] == pytest.approx(0.09)
@@ -283,10 +292,15 @@ def test_pair_feature_effects_and_the_aim_come_from_paired_splits():
     assert effects.loc[("C3", "logistic_pair"), "mean"] == pytest.approx(0.0)
     assert effects.loc[("C3", "hgb_pair"), "mean"] == pytest.approx(0.04)
     c3, c4 = interactions.aim_sentences(_auroc_rows(values), aim=0.65)
-    assert c3.startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**: highest mean gradient boosting on pair features "
-                         "0.650 [") and c3.endswith("(3 splits); the aim of 0.65 is reached on the mean; its interval "
-                                                    "reaches below")
-    assert "highest mean seed-match 0.680 [" in c4 and c4.endswith("the aim of 0.65 is reached on the mean; its "
-                                                                   "interval reaches below")
+    assert c3.startswith(f"**{sampling.PROTOCOL_LABELS['C3']}**: highest mean of 6 models gradient boosting on pair "
+                         "features 0.650 [")
+    assert c3.endswith("(3 splits); the aim of 0.65 is not settled: the interval covers it (the mean above it by "
+                       "0.000)")
+    assert "highest mean of 2 models seed-match 0.680 [" in c4 and "is not settled: the interval covers it" in c4
     low = interactions.aim_sentences(_auroc_rows({("C3", "model"): [0.60, 0.61, 0.62]}), aim=0.65)[0]
-    assert low.endswith("(3 splits); the aim of 0.65 is missed by 0.040")
+    assert low.endswith("(3 splits); the aim of 0.65 is missed: the interval lies below it (the mean by 0.040)")
+    high = interactions.aim_sentences(_auroc_rows({("C3", "model"): [0.70, 0.71, 0.72]}), aim=0.65)[0]
+    assert high.endswith("is reached: the interval clears it")
+    one = interactions.aim_sentences(_auroc_rows({("C4", "model"): [0.9], ("C4", "seed_match"): [0.7]}), aim=0.65)
+    assert one == [f"**{sampling.PROTOCOL_LABELS['C4']}**: no model has two splits, so no interval: the aim of 0.65 "
+                   "is not judged"]

@@ -340,7 +340,8 @@ def _about_pairs(model_dir: Path, calibrator: dict | None, figures: pd.DataFrame
                  "1 seed; with 2 usually [0, 1]), of the runs trained under that protocol (other models than this "
                  "one: their own split and training size); AUPRC holds only at the test pairs' ratio of negatives")
     for row in figures.itertuples():
-        lines.append(f"{row.protocol}: {row.runs} run(s): {row.run_folders or 'none (not measured)'}")
+        schedule = f" (networks trained at {row.schedule})" if row.schedule else ""
+        lines.append(f"{row.protocol}: {row.runs} run(s): {row.run_folders or 'none (not measured)'}{schedule}")
     return "\n".join(lines) + "\n"
 
 

@@ -502,20 +502,26 @@ def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataF
     return _summarise_paired(both, ["tag", "protocol", "model"])
 
 
-def augmentation_differences(long: pd.DataFrame, metric: str = "auroc", headline_tag: str = "") -> pd.DataFrame:
+def augmentation_differences(long: pd.DataFrame, metric: str = "auroc", headline_tag: str = "",
+                             ablation_tag: str = "ablation") -> pd.DataFrame:
     """The paper's x4 augmentation (original, swapped, reversed, swapped-reversed) minus the same run without the
-    reversed copies (variants ``__norev``: original and swapped only) for every model on the same split (same
-    protocol, weighting and split seed; the x4 runs are those tagged ``headline_tag``), summarised over splits:
-    mean, sd, n, 95% t-interval, ``n_ahead`` (splits where x4 scored higher), and each side's mean
-    (``with_reversed``, ``without_reversed``). Reversed copies keep their original's pair features, so this is
-    what that choice (and the reversed copies themselves) change. One row per (protocol, weighting, model)."""
+    reversed copies (variants ``__norev`` tagged ``ablation_tag``: original and swapped only) for every model on
+    the same split (same protocol, weighting and split seed; the x4 runs are those tagged ``headline_tag``),
+    summarised over splits: mean, sd, n, 95% t-interval, ``n_ahead`` (splits where x4 scored higher), and each
+    side's mean (``with_reversed``, ``without_reversed``). Splits and negatives are the same on both sides, so a
+    model that does not train on the augmented rows differs by exactly 0; such models are left out. Reversed
+    copies keep their original's pair features, so a difference is what the reversed copies, with that choice of
+    their features, add. One row per (protocol, weighting, model)."""
     part = _named(long, matched=False)
     part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
     norev = part["variant"].str.contains("__norev", na=False)
+    tag = part["tag"].fillna("")
     on = ["protocol", "weighting", "split_seed", "model"]
-    both = _paired(part[~norev & (part["tag"].fillna("") == headline_tag)][on + ["value"]], part[norev][on + ["value"]],
-                   on)
+    both = _paired(part[~norev & (tag == headline_tag)][on + ["value"]],
+                   part[norev & (tag == ablation_tag)][on + ["value"]], on)
     by = ["protocol", "weighting", "model"]
+    moved = both.groupby(by)["difference"].transform(lambda d: (d != 0).any())
+    both = both[moved.astype(bool)]
     table = _summarise_paired(both, by)
     sides = both.groupby(by)[["value", "value_other"]].mean().rename(
         columns={"value": "with_reversed", "value_other": "without_reversed"}).reset_index()
@@ -524,24 +530,28 @@ def augmentation_differences(long: pd.DataFrame, metric: str = "auroc", headline
 
 PAIR_FEATURE_STEPS = (("network_pair", "network", "the network, given the pair features"),
                       ("logistic_pair", "logistic_regression", "logistic regression, given the pair features"),
-                      ("hgb_pair", "seed_match", "gradient boosting on the pair features instead of the seed-match "
-                                                 "rule"))
-"""What each pair-feature model adds to its counterpart without them: (model, counterpart, words); ``network``
-stands for the paper's network of the same configuration."""
+                      ("hgb_pair", "seed_match", "gradient boosting on all pair features, against the seed-match "
+                                                 "rule (sites only, no training)"))
+"""What each pair-feature model adds to its counterpart: (model, counterpart, words). The first two add the pair
+features to the embeddings; the third learns from every pair feature (sites, duplex energies) where the
+seed-match rule ranks by site type and count alone. ``network`` stands for the paper's network of the same
+configuration."""
 
 
 def pair_feature_effects(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
     """By how much the pair features (``pairing``) moved each model, on the same splits: every step of
-    ``PAIR_FEATURE_STEPS`` per protocol (per configuration for the network), from ``model_differences``: mean,
-    sd, n, 95% t-interval, ``n_ahead``, and the ``step`` in words. ``long``: the runs of one study (uniform,
-    untagged). Protocols without a model that sees the pair are absent."""
-    diffs = model_differences(long, metric)
-    nets = set(long.loc[long["model"] == "model", "config"])
+    ``PAIR_FEATURE_STEPS`` per protocol and network configuration (each configuration's runs alone, so its
+    ``network_pair`` meets its own network; baselines are the same in every run of a split), from
+    ``model_differences``: mean, sd, n, 95% t-interval, ``n_ahead``, and the ``step`` in words. ``long``: the runs
+    of one study (uniform, untagged). Protocols without a model that sees the pair are absent."""
     rows = []
-    for model, other, words in PAIR_FEATURE_STEPS:
-        others = nets if other == "network" else {other}
-        part = diffs[(diffs["model"] == model) & diffs["other"].isin(others)]
-        rows.append(part.assign(step=words))
+    for config in sorted(set(long["config"].dropna())):  # network_pair belongs to its run's configuration
+        diffs = model_differences(long[long["config"] == config], metric)
+        for model, other, words in PAIR_FEATURE_STEPS:
+            part = diffs[(diffs["model"] == model) & (diffs["other"] == (config if other == "network" else other))]
+            rows.append(part.assign(step=words))
+    if not rows:
+        return pd.DataFrame()
     order = {p: i for i, p in enumerate(sampling.PROTOCOLS)}
     return pd.concat(rows, ignore_index=True).sort_values(
         ["protocol", "step"], key=lambda c: c.map(order) if c.name == "protocol" else c).reset_index(drop=True)
@@ -549,22 +559,30 @@ def pair_feature_effects(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFr
 
 def aim_sentences(long: pd.DataFrame, aim: float, protocols: tuple[str, ...] = ("C3", "C4"),
                   metric: str = "auroc") -> list[str]:
-    """One line per protocol: the model with the highest mean ``metric`` over the splits the network trained on,
-    its 95% t-interval, and whether it reaches ``aim`` (a goal set by this project, not a published figure): by the
-    mean and by the interval. ``long``: the runs of one study (uniform, untagged)."""
+    """One line per protocol: the model with the highest mean ``metric`` over at least two of the splits the
+    network trained on, its 95% t-interval, and a verdict on ``aim`` (a goal set by this project, not a published
+    figure) from the interval alone: *reached* when the interval clears it, *missed* when the interval lies below
+    it, otherwise *not settled*. The top of several models' means is favoured by the choice itself, so a mean just
+    above the aim is no evidence. ``long``: the runs of one study (uniform, untagged)."""
     matched = over_splits(long, matched=True)
     part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
     lines = []
     for protocol in [p for p in protocols if p in set(part["protocol"])]:
-        rows = part[part["protocol"] == protocol].set_index("model")
+        label = sampling.PROTOCOL_LABELS[protocol]
+        rows = part[(part["protocol"] == protocol) & (part["n"] >= 2)].set_index("model")
+        if rows.empty:
+            lines.append(f"**{label}**: no model has two splits, so no interval: the aim of {aim:.2f} is not judged")
+            continue
         top = rows["mean"].idxmax()
         mean, low, high = rows.loc[top, ["mean", "ci_low", "ci_high"]]
-        if mean >= aim:
-            verdict = "reached" + ("" if np.isfinite(low) and low >= aim else " on the mean; its interval reaches below")
+        if low >= aim:
+            verdict = "reached: the interval clears it"
+        elif high < aim:
+            verdict = f"missed: the interval lies below it (the mean by {aim - mean:.3f})"
         else:
-            verdict = (f"missed by {aim - mean:.3f}"
-                       + (", though its interval reaches it" if np.isfinite(high) and high >= aim else ""))
-        lines.append(f"**{sampling.PROTOCOL_LABELS[protocol]}**: highest mean {model_label(top)} "
+            verdict = f"not settled: the interval covers it (the mean {'above' if mean >= aim else 'below'} it by " \
+                      f"{abs(mean - aim):.3f})"
+        lines.append(f"**{label}**: highest mean of {len(rows)} models {model_label(top)} "
                      f"{_interval(mean, low, high)} ({int(rows.loc[top, 'n'])} splits); the aim of {aim:.2f} is "
                      f"{verdict}")
     return lines
@@ -645,18 +663,22 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
 
 def training_status(summaries: list[dict]) -> pd.DataFrame:
     """Where each trained network stopped: one row per run with a network (variant, protocol, weighting, split
-    seed, configuration), its best epoch, epochs run, epoch budget, and two flags — ``best_is_last`` (the best
-    validation epoch is the last one run: training had not converged, the budget cut it) and ``inside_warmup``
-    (the kept weights come from the warmup, before the full learning rate). Epochs count from 0."""
+    seed, configuration), its best epoch, epochs run, epoch budget, learning rate, and three flags —
+    ``best_is_last`` (the best validation epoch is the last one run: training had not converged, the budget cut
+    it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
+    validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
+    kept weights come from the warmup, before the full learning rate). Epochs count from 0."""
     rows = []
     for s in summaries:
         if s.get("best_epoch", -1) < 0:
             continue
-        budget = s["manifest"]["parameters"]["config"]["max_epochs"] if "manifest" in s else None
+        config = s["manifest"]["parameters"]["config"] if "manifest" in s else {}
+        budget = config.get("max_epochs")
         rows.append({"variant": s.get("variant"), "protocol": s["protocol"], "weighting": s["weighting"],
                      "split_seed": s["split_seed"], "config": s.get("config"), "best_epoch": s["best_epoch"],
-                     "epochs_run": s["epochs_run"], "max_epochs": budget,
+                     "epochs_run": s["epochs_run"], "max_epochs": budget, "lr": config.get("lr"),
                      "best_is_last": s["best_epoch"] == s["epochs_run"] - 1,
+                     "used_budget": budget is not None and s["epochs_run"] >= budget,
                      "inside_warmup": s["best_epoch"] < s.get("warmup_epochs", 0)})
     return pd.DataFrame(rows)
 

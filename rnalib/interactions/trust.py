@@ -234,9 +234,13 @@ def pair_cases(seq_x: list[str], seq_y: list[str], folder: str | Path, threads: 
 # --------------------------------------------------------------------------- protocol figures
 
 
-SIBLING_FREE = ("protocol", "split_seed", "variant", "n_boot", "threads", "progress")
-"""Manifest parameters sibling runs may differ in: the protocol and split seed measured, the folder name, and
-settings that do not change the model (bootstrap resamples, threads, progress bars)."""
+SIBLING_FREE = ("protocol", "split_seed", "variant", "n_boot", "threads", "progress", "pair_network")
+"""Manifest parameters sibling runs may differ in: the protocol and split seed measured, the folder name,
+settings that do not change the model (bootstrap resamples, threads, progress bars), and whether a second network
+on pair features was trained beside it (``pair_network``)."""
+SCHEDULE = ("lr", "max_epochs")
+"""Network settings a profile may choose per protocol (the report profile: ``params/interactions/
+report_large.yaml`` for C1 and C2): sibling runs may differ in them; ``protocol_figures`` shows each one's."""
 
 
 def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
@@ -263,10 +267,19 @@ def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
 
 
 def _run_identity(folder: Path) -> tuple[dict, dict]:
-    """A run's metrics and its manifest parameters less ``SIBLING_FREE``."""
+    """A run's metrics and its manifest parameters less ``SIBLING_FREE`` (and less the network's ``SCHEDULE``)."""
     m = json.loads((folder / "metrics.json").read_text())
     params = json.loads((folder / "manifest.json").read_text())["parameters"]
-    return m, {k: v for k, v in params.items() if k not in SIBLING_FREE}
+    params = {k: v for k, v in params.items() if k not in SIBLING_FREE}
+    if isinstance(params.get("config"), dict):
+        params["config"] = {k: v for k, v in params["config"].items() if k not in SCHEDULE}
+    return m, params
+
+
+def _schedule(folder: Path) -> str:
+    """A run's network schedule as text, e.g. ``lr 0.003, 20 epochs``."""
+    config = json.loads((folder / "manifest.json").read_text())["parameters"].get("config") or {}
+    return f"lr {config.get('lr'):g}, {config.get('max_epochs')} epochs" if "lr" in config else ""
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
@@ -290,14 +303,16 @@ def protocol_figures(folder: str | Path, model: str = "model") -> pd.DataFrame:
     """One row per protocol of ``CASE_PROTOCOLS``: the network's (``model``: its name in ``metrics.json``) test AUROC and AUPRC over the sibling runs'
     split seeds whose test AUROC and AUPRC are both finite (``auroc``, ``auroc_low``, ``auroc_high``, the same
     for ``auprc``), ``runs`` (how many such seeds: the values the means use) and ``run_folders`` (their names,
-    ``;``-separated); a protocol never measured has ``runs`` 0 and no figures."""
+    ``;``-separated) and ``schedule`` (the networks' learning rate and epoch budget, which a profile may set per
+    protocol); a protocol never measured has ``runs`` 0 and no figures."""
     siblings = sibling_runs(folder)
     rows = []
     for protocol in CASE_PROTOCOLS:
         blocks = {f: json.loads((f / "metrics.json").read_text())["models"] for f in sorted(siblings.get(protocol, []))}
         tests = {f: block[model]["test"] for f, block in blocks.items() if model in block}
         used = [f for f, t in tests.items() if all(_finite(t[m]["value"]) for m in ("auroc", "auprc"))]
-        row = {"protocol": protocol, "runs": len(used), "run_folders": ";".join(f.name for f in used)}
+        row = {"protocol": protocol, "runs": len(used), "run_folders": ";".join(f.name for f in used),
+               "schedule": "; ".join(sorted({_schedule(f) for f in used}))}
         for metric in ("auroc", "auprc"):
             mean, low, high = mean_interval([tests[f][metric]["value"] for f in used])
             row |= {metric: mean, f"{metric}_low": low, f"{metric}_high": high}
