@@ -304,3 +304,26 @@ def test_pair_feature_effects_and_the_aim_come_from_paired_splits():
     one = interactions.aim_sentences(_auroc_rows({("C4", "model"): [0.9], ("C4", "seed_match"): [0.7]}), aim=0.65)
     assert one == [f"**{sampling.PROTOCOL_LABELS['C4']}**: no model has two splits, so no interval: the aim of 0.65 "
                    "is not judged"]
+
+
+def test_rna_families_are_computed_once_per_set_of_rnas_and_settings(monkeypatch, tmp_path):
+    from rnalib import data
+    from rnalib.interactions import families
+
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path))
+    positives = pd.DataFrame({"id_x": ["m1", "m2"], "seq_x": ["UGAGGUAGUAGGUUGUAUAGUU", "UGAGGUAGUAGGUUGUGUGGUU"],
+                              "cat_x": ["miRNA", "miRNA"], "id_y": ["l1", "l2"], "seq_y": ["ACGU" * 40, "GGCA" * 40],
+                              "cat_y": ["lncRNA", None]})
+    calls = []
+    real = families.assign_families
+    monkeypatch.setattr(families, "assign_families", lambda *a, **k: calls.append(a) or real(*a, **k))
+    first = interactions.rna_families(positives)
+    again = interactions.rna_families(positives)
+    assert len(calls) == 1 and again.equals(first) and again.name == first.name == "family"
+    assert again.index.name == "id" and again.loc["m1"] == again.loc["m2"]  # one seed, one family
+    interactions.rna_families(positives, min_seq_id=0.9)  # other settings: computed again
+    interactions.rna_families(positives.iloc[:1])  # other RNAs: computed again
+    assert len(calls) == 3 and len(list((tmp_path / "families").glob("*.json"))) == 3
+    assert not list((tmp_path / "families").glob(".*.tmp"))  # written whole
+    interactions.rna_families(positives, cache=False)
+    assert len(calls) == 4

@@ -7,8 +7,11 @@ way — every augmented copy — is reported too (``test_augmented``).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -156,13 +159,34 @@ def split_counts(dataset: pd.DataFrame, n_unique_positives: int) -> dict:
 
 
 def rna_families(positives: pd.DataFrame, min_seq_id: float = 0.8, coverage: float = 0.5,
-                 min_kmer_containment: float | None = 0.3, threads: int = 1) -> pd.Series:
+                 min_kmer_containment: float | None = 0.3, threads: int = 1, cache: bool = True) -> pd.Series:
     """Family of every RNA of the positive pairs: miRNAs by seed, long RNAs by MMseqs2 alignments (identity
-    ``min_seq_id`` over ``coverage`` of either RNA) or shared 31-mers (``min_kmer_containment``), transitively."""
+    ``min_seq_id`` over ``coverage`` of either RNA) or shared 31-mers (``min_kmer_containment``), transitively.
+
+    With ``cache``, the labels are stored under ``$RNALIB_CACHE_DIR/families/`` (written whole or not at all),
+    keyed by the RNAs (ids, sequences, categories), the three settings and the source of
+    ``rnalib.interactions.families``: every page of a profile that uses the same pairs computes them once."""
     rnas = pd.concat([positives[[f"id_{s}", f"seq_{s}", f"cat_{s}"]].set_axis(["id", "seq", "cat"], axis=1)
                       for s in ("x", "y")]).drop_duplicates("id")
-    return families.assign_families(list(rnas["id"]), list(rnas["seq"]), list(rnas["cat"]), min_seq_id, coverage,
+    path = _families_path(rnas, min_seq_id, coverage, min_kmer_containment) if cache else None
+    if path is not None and path.exists():
+        return pd.Series(json.loads(path.read_text()), name="family", dtype=object).rename_axis("id")
+    fams = families.assign_families(list(rnas["id"]), list(rnas["seq"]), list(rnas["cat"]), min_seq_id, coverage,
                                     threads, min_kmer_containment=min_kmer_containment)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps(fams.to_dict()))
+        os.replace(tmp, path)
+    return fams
+
+
+def _families_path(rnas: pd.DataFrame, *settings) -> Path:
+    """Where ``rna_families`` keeps one set of labels: a sha256 of what decides them."""
+    digest = hashlib.sha256(Path(families.__file__).read_bytes())
+    digest.update(json.dumps([list(rnas["id"]), list(rnas["seq"]), [None if c != c else c for c in rnas["cat"]],
+                              list(settings)]).encode())
+    return data.cache_dir() / "families" / f"{digest.hexdigest()}.json"
 
 
 def family_degree_scores(dataset: pd.DataFrame, fams: pd.Series) -> np.ndarray:
