@@ -19,9 +19,9 @@ negative has exactly one seen partner, and no C3/C4 negative has any. Never a po
 never a self-pair, never the same pair twice, not even in two splits: every (split, stratum) stream ranks its
 candidates with its own seeded generator, and a pair wanted by two splits goes to the held-out one (test, then
 val), so test negatives are distributed as if test were sampled alone, as the paper does; val loses some first
-choices to test (about a tenth under C1) and train, whose pool is many times larger, absorbs the rest. Where a split cannot supply the nominal ratio, every
-stratum of it is cut to the same lower ratio (structure kept) and val and test are cut to a common ratio, so
-the threshold is chosen at the prevalence it is applied at.
+choices to test (about a tenth under C1) and train, whose pool is many times larger, absorbs the rest. Where a
+split cannot supply the nominal ratio, every stratum of it is cut to the same lower ratio (structure kept) and val
+and test are cut to a common ratio, so the threshold is chosen at the prevalence it is applied at.
 """
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ def _streams(split: pd.DataFrame, forbidden: set[str]) -> tuple[np.ndarray, int,
     """The candidate pools negatives are drawn from: per split (role) and stratum of the positives' seen status,
     the split's x-side RNAs times its y-side RNAs of that status. Returns the RNA names (index = position), their
     number n, the codes (min·n + max) of every known positive pair among them, and one dict per stream: role,
-    stratum, n_pos, id, xs, ys (names), dx, dy (the split's positive degrees)."""
+    stratum, n_pos, id, xs, ys (names), xi, yi (their positions in names), dx, dy (the split's positive degrees)."""
     used = split[split["role"].isin(ROLES)]
     seen = seen_rnas(used[used["role"] == "train"])
     names = np.array(sorted(set(used["id_x"]) | set(used["id_y"])))
@@ -275,10 +275,11 @@ def _streams(split: pd.DataFrame, forbidden: set[str]) -> tuple[np.ndarray, int,
         for k, (sx, sy) in enumerate(_STRATA):
             n_pos = int(((seen_x == sx) & (seen_y == sy)).sum())
             if n_pos:
+                xs = sorted(r for r in set(part["id_x"]) if (r in seen) == sx)  # the split's x side, same status
+                ys = sorted(r for r in set(part["id_y"]) if (r in seen) == sy)
                 streams.append({"role": role, "stratum": _stratum_name(sx, sy), "n_pos": n_pos, "k": k,
-                                "id": 4 * _ROLE_CODE[role] + k,
-                                "xs": sorted(r for r in set(part["id_x"]) if (r in seen) == sx),
-                                "ys": sorted(r for r in set(part["id_y"]) if (r in seen) == sy),
+                                "id": 4 * _ROLE_CODE[role] + k, "xs": xs, "ys": ys,
+                                "xi": index[xs].to_numpy(), "yi": index[ys].to_numpy(),
                                 "dx": part["id_x"].value_counts(), "dy": part["id_y"].value_counts()})
     return names, n, forbidden_codes, streams
 
@@ -295,13 +296,11 @@ def sample_negatives(split: pd.DataFrame, forbidden: set[str], ratio: int = 20, 
     if weighting not in ("uniform", "degree"):
         raise ValueError(f"unknown negative weighting {weighting!r} (uniform or degree)")
     names, n, forbidden_codes, streams = _streams(split, forbidden)
-    index = pd.Series(np.arange(len(names)), index=names)
     rankings = []
     for s in streams:
         rng = np.random.default_rng([seed, _ROLE_CODE[s["role"]], s["k"]])
-        rankings.append(_ranking(index[s["xs"]].to_numpy(), index[s["ys"]].to_numpy(),
-                                 _weights(s["xs"], s["dx"], weighting), _weights(s["ys"], s["dy"], weighting), n,
-                                 ratio * s["n_pos"], forbidden_codes, rng))
+        rankings.append(_ranking(s["xi"], s["yi"], _weights(s["xs"], s["dx"], weighting),
+                                 _weights(s["ys"], s["dy"], weighting), n, ratio * s["n_pos"], forbidden_codes, rng))
     picks = _resolve([r[0] for r in rankings], [ratio * s["n_pos"] for s in streams],
                      [_ROLE_CODE[s["role"]] for s in streams], [s["id"] for s in streams], seed)
     frames = [pd.DataFrame({"id_x": names[xi[p]], "id_y": names[yi[p]], "role": s["role"], "stratum": s["stratum"]})
@@ -314,11 +313,10 @@ def negative_pools(split: pd.DataFrame, forbidden: set[str]) -> pd.DataFrame:
     """Per split (role), how many distinct pairs its negatives could be drawn from: the candidate pairs of
     ``sample_negatives``' streams (``_streams``: same RNAs, same strata), unordered, less self-pairs and every pair
     in ``forbidden`` (all known positives, including any the protocol dropped). Columns role, candidates."""
-    names, n, forbidden_codes, streams = _streams(split, forbidden)
-    index = pd.Series(np.arange(len(names)), index=names)
+    _, n, forbidden_codes, streams = _streams(split, forbidden)
     counts = dict.fromkeys(ROLES, 0)
     for s in streams:
-        xi, yi = index[s["xs"]].to_numpy(), index[s["ys"]].to_numpy()
+        xi, yi = s["xi"], s["yi"]
         codes = np.unique(np.concatenate([np.minimum(x, yi).astype(np.int64) * n + np.maximum(x, yi)
                                           for x in xi[:, None]] if len(xi) else [np.empty(0, np.int64)]))
         codes = codes[(codes // n != codes % n) & ~np.isin(codes, forbidden_codes)]
