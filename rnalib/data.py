@@ -16,8 +16,10 @@ import io
 import lzma
 import os
 import re
+import uuid
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -126,6 +128,19 @@ REGISTRY: dict[str, DataFile] = {
 
 _USED: dict[str, dict[str, str]] = {}
 """Files resolved in this process: key -> {sha256, source}; recorded in every run manifest."""
+
+
+def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``target`` whole or not at all: ``write`` fills a temporary file beside it (created with its
+    folder), which is then renamed into place; the temporary file never outlives a failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def cache_dir() -> Path:

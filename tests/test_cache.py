@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from rnalib import data
-from rnalib.embedding import cache as cache_mod
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
@@ -80,10 +79,11 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     store = EmbeddingCache(tmp_path)
     def crash(*args):
         raise OSError("disk gone")
-    monkeypatch.setattr(cache_mod.os, "replace", crash)
+    monkeypatch.setattr(data.os, "replace", crash)  # the rename of data.write_atomically, which put uses
     with pytest.raises(OSError):
         store.put("e", "rna_00", np.ones(3, dtype=np.float32))
     assert store.get("e", "rna_00") is None  # a half-written temporary file is never an entry
+    assert not list(tmp_path.rglob("*.tmp"))  # nor is it left behind
 
 
 def test_default_root_follows_cache_variable(tmp_path, monkeypatch):

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import uuid
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +17,7 @@ import pandas as pd
 from rnalib import interactions
 from rnalib.interactions import pairing
 from rnalib.data import (DataError, DataWarning, _read_csv, checked_column, checked_sequence, fasta_blocks, read_bytes,
-                         read_text, rna_id)
+                         read_text, rna_id, write_atomically)
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache, embed_cached
 
@@ -91,22 +88,10 @@ def output_format(target: str | Path) -> str:
     return suffix
 
 
-def _atomically(target: Path, write: Callable[[Path], object]) -> Path:
-    """Write ``target`` whole or not at all: ``write`` fills a temporary file beside it, which is then renamed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
 def _write_atomic(frame: pd.DataFrame, target: Path) -> Path:
     """Write ``frame`` in the format its suffix names, whole or not at all."""
     writer, options = OUTPUT_FORMATS[output_format(target)]
-    return _atomically(Path(target), lambda tmp: getattr(frame, writer)(tmp, index=False, **options))
+    return write_atomically(Path(target), lambda tmp: getattr(frame, writer)(tmp, index=False, **options))
 
 
 def _information_k(embedder) -> int:
@@ -358,7 +343,7 @@ def _about_localize(model_dir: Path, figures: pd.DataFrame) -> str:
 
 def _write_text_atomic(text: str, target: Path) -> Path:
     """Write ``text`` whole or not at all."""
-    return _atomically(Path(target), lambda tmp: tmp.write_text(text))
+    return write_atomically(Path(target), lambda tmp: tmp.write_text(text))
 
 
 def _kmer_range(embedder_id: str) -> tuple[int, int]:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import time
-import uuid
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
-from rnalib.data import cache_dir, normalize_sequence, rna_id
+from rnalib.data import cache_dir, normalize_sequence, rna_id, write_atomically
 
 from .embed import Embedder
 
@@ -61,14 +59,11 @@ class EmbeddingCache:
 
     def put(self, embedder_id: str, key: str, vec: np.ndarray) -> None:
         """Store atomically: write a temporary file beside the target, then rename it into place."""
-        path = self.path(embedder_id, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(vec, dtype=np.float32), allow_pickle=False)
         payload = buffer.getvalue()
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)
+        write_atomically(self.path(embedder_id, key),
+                         lambda tmp: tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload))
         self.written += 1
 
 

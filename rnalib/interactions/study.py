@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -174,10 +172,7 @@ def rna_families(positives: pd.DataFrame, min_seq_id: float = 0.8, coverage: flo
     fams = families.assign_families(list(rnas["id"]), list(rnas["seq"]), list(rnas["cat"]), min_seq_id, coverage,
                                     threads, min_kmer_containment=min_kmer_containment)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps(fams.to_dict()))
-        os.replace(tmp, path)
+        data.write_atomically(path, lambda tmp: tmp.write_text(json.dumps(fams.to_dict())))
     return fams
 
 
