@@ -234,13 +234,12 @@ def pair_interaction_features(seq_x: str, seq_y: str, cat_x: str | None = None, 
         out |= dict(zip(COUNT_FEATURES, map(float, counts.values())))
         out["sites_per_kb"] = 1000.0 * len(sites) / len(target)
         out["best_site_rank"] = 0.0
-        if sites:
-            best = max(sites, key=lambda s: (SITE_RANK[s[0]], supplementary_3p(mirna, target, s[1]), -s[1]))
-            kind, anchor = best
+        if sites:  # best: rank, then 3'-supplementary score, then the most 5' site
+            _, supplementary, _, kind, anchor = max((SITE_RANK[k], supplementary_3p(mirna, target, a), -a, k, a)
+                                                    for k, a in sites)
             start = max(anchor - (6 if kind in ("8mer", "7mer-m8", "offset 6mer") else 5), 0)
             out |= {"best_site_rank": float(SITE_RANK[kind]), "best_site_start": float(start + 1),
-                    "best_site_rel_position": start / len(target),
-                    "supplementary_3p": supplementary_3p(mirna, target, anchor)}
+                    "best_site_rel_position": start / len(target), "supplementary_3p": supplementary}
             lo, hi = max(anchor - 6 - SITE_UPSTREAM, 0), min(anchor + 4, len(target))
             mfe, m0, m1, t0, t1 = _duplex(mirna, target[lo:hi])
             out["site_duplex_mfe"] = mfe
