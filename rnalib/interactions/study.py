@@ -488,13 +488,17 @@ def _summarise_paired(both: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return table.merge(ahead, on=by, how="left")
 
 
+def _ranked(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of ``metric`` for every model that ranks pairs (the all-negative predictor left out)."""
+    return table[(table["metric"] == metric) & (table["model"] != "all_negative")]
+
+
 def model_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
     """Every model minus every other on the same split (networks named by configuration, each baseline once per
     split, the all-negative predictor left out), summarised over the splits both ran on: ``mean``, ``sd``, ``n``,
     the 95% Student-t interval of the mean difference (``ci_low``, ``ci_high``) and ``n_ahead``, the splits on
     which ``model`` scored higher than ``other``. One row per (tag, protocol, weighting, model, other)."""
-    part = _named(long, matched=False)
-    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")][_SPLIT + ["model", "value"]]
+    part = _ranked(_named(long, matched=False), metric)[_SPLIT + ["model", "value"]]
     both = _paired(part, part, _SPLIT).rename(columns={"model_other": "other"})
     return _summarise_paired(both[both["model"] != both["other"]], ["tag", "protocol", "weighting", "model", "other"])
 
@@ -513,8 +517,7 @@ def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataF
     """Degree-weighted minus uniform negatives for every model on the same split (same protocol and split seed),
     summarised over splits: mean, sd, n, 95% t-interval, ``n_ahead`` (splits where degree-weighted scored higher).
     One row per (tag, protocol, model); networks named by configuration."""
-    part = _named(long, matched=False)
-    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
+    part = _ranked(_named(long, matched=False), metric)
     on = ["tag", "protocol", "split_seed", "model"]
     both = _paired(part[part["weighting"] == "degree"][on + ["value"]],
                    part[part["weighting"] == "uniform"][on + ["value"]], on)
@@ -531,8 +534,7 @@ def augmentation_differences(long: pd.DataFrame, metric: str = "auroc", headline
     model that does not train on the augmented rows differs by exactly 0; such models are left out. Reversed
     copies keep their original's pair features, so a difference is what the reversed copies, with that choice of
     their features, add. One row per (protocol, weighting, model)."""
-    part = _named(long, matched=False)
-    part = part[(part["metric"] == metric) & (part["model"] != "all_negative")]
+    part = _ranked(_named(long, matched=False), metric)
     norev = part["variant"].str.contains("__norev", na=False)
     tag = part["tag"].fillna("")
     on = ["protocol", "weighting", "split_seed", "model"]
@@ -583,8 +585,7 @@ def aim_sentences(long: pd.DataFrame, aim: float, protocols: tuple[str, ...] = (
     figure) from the interval alone: *reached* when the interval clears it, *missed* when the interval lies below
     it, otherwise *not settled*. The top of several models' means is favoured by the choice itself, so a mean just
     above the aim is no evidence. ``long``: the runs of one study (uniform, untagged)."""
-    matched = over_splits(long, matched=True)
-    part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
+    part = _ranked(over_splits(long, matched=True), metric)
     lines = []
     for protocol in [p for p in protocols if p in set(part["protocol"])]:
         label = sampling.PROTOCOL_LABELS[protocol]
@@ -622,9 +623,8 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
     each network's mean, whether its interval covers ``chance`` (AUROC: 0.5; None to skip), and its paired
     difference to the strongest baseline with the number of splits it was ahead on. ``long``: the runs of one
     study (uniform, untagged). ``link(protocol)``, when given, is appended to the protocol's line."""
-    matched = over_splits(long, matched=True)
+    part = _ranked(over_splits(long, matched=True), metric)
     diffs = model_differences(long, metric)
-    part = matched[(matched["metric"] == metric) & (matched["model"] != "all_negative")]
     lines = []
     for protocol in [p for p in sampling.PROTOCOLS if p in set(part["protocol"])]:
         rows = part[part["protocol"] == protocol].set_index("model")
