@@ -270,16 +270,18 @@ def pair_key(x_id: str, y_id: str, side: str | None = None) -> str:
 def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_x: Sequence[str | None] | None = None,
                                 cat_y: Sequence[str | None] | None = None, cache=None, progress: bool = True,
                                 desc: str = "pair features") -> pd.DataFrame:
-    """``FEATURES`` of each (x, y) pair as given (rows in input order; normalised sequences), through the content-addressed cache
-    (``rnalib.embedding.cache.EmbeddingCache``, namespace ``FEATURE_VERSION``): each unique pair is computed once,
-    stored as soon as it exists, and found the next time (``cache.written`` counts what was computed)."""
+    """``FEATURES`` of each (x, y) pair as given (rows in input order; normalised sequences), through the
+    content-addressed cache (``rnalib.embedding.cache.EmbeddingCache``, namespace ``FEATURE_VERSION``): each unique
+    pair is computed once, stored as soon as it exists, and found the next time (``cache.written`` counts what was
+    computed)."""
     from rnalib.embedding.cache import EmbeddingCache
 
     cache = cache or EmbeddingCache()
     cat_x = list(cat_x) if cat_x is not None else [None] * len(seq_x)
     cat_y = list(cat_y) if cat_y is not None else [None] * len(seq_y)
     ids = [(rna_id(a), rna_id(b)) for a, b in zip(seq_x, seq_y)]
-    keys = [pair_key(a, b, mirna_side(sx, sy, cx, cy)) for (a, b), sx, sy, cx, cy in zip(ids, seq_x, seq_y, cat_x, cat_y)]
+    keys = [pair_key(a, b, mirna_side(sx, sy, cx, cy))
+            for (a, b), sx, sy, cx, cy in zip(ids, seq_x, seq_y, cat_x, cat_y)]
     rows: dict[str, np.ndarray] = {}
     todo: dict[str, int] = {}
     for i, key in enumerate(keys):
