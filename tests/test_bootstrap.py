@@ -138,3 +138,53 @@ def test_summarize_over_splits():
     assert out[["ci_low", "ci_high"]].iloc[1:].isna().all().all()
     other = metrics.summarize_over_splits(frame.rename(columns={"value": "score"}), ["model"], value="score")
     assert other["n"].tolist() == [3, 2, 1] and other["mean"].iloc[1] == pytest.approx(0.45)
+
+
+def _sklearn_replicates(y, prob, weights):
+    """What the batched computation replaces: one scikit-learn call per replicate."""
+    return [metrics.binary_metrics(y, prob, 0.5, sample_weight=w) for w in weights]
+
+
+@pytest.mark.parametrize("case", ["ties", "continuous", "single_class_replicates"])
+def test_batched_replicates_equal_scikit_learn(case):
+    rng = np.random.default_rng(11)
+    n = 80
+    y = rng.integers(0, 2, n)
+    prob = np.clip(0.3 * y + 0.7 * rng.random(n), 0, 1)
+    prob = np.round(prob, 1) if case != "continuous" else prob  # ties, and scores equal to the threshold
+    weights = rng.integers(0, 3, (25, n)).astype(float)  # zero weights included
+    if case == "single_class_replicates":
+        weights[0, y == 1] = 0  # no positives
+        weights[1, y == 0] = 0  # no negatives
+        weights[2] = 0          # nothing
+        weights[3] = (np.arange(n) < 3)  # three rows
+    batched = metrics.weighted_binary_metrics(y, prob, 0.5, weights)
+    for r, expected in enumerate(_sklearn_replicates(y, prob, weights)):
+        for name in metrics.BINARY_METRICS:
+            assert batched[name][r] == pytest.approx(expected[name], rel=1e-9, abs=1e-12, nan_ok=True), (r, name)
+    if case == "single_class_replicates":
+        assert np.isnan(batched["auroc"][0]) and np.isnan(batched["auprc"][1]) and np.isnan(batched["accuracy"][2])
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_bootstrap_equals_the_per_replicate_scikit_learn_bootstrap(clustered):
+    y, prob, ids_x, ids_y = clustered_pairs(seed=3, n=400)
+    got = metrics.evaluate_binary(y, prob, 0.5, n_boot=60, seed=7, clusters=(ids_x, ids_y) if clustered else None)
+    rng = np.random.default_rng(7)  # the same draws, replayed one replicate at a time through scikit-learn
+    codes = metrics._cluster_index(ids_x), metrics._cluster_index(ids_y)
+    weights = [metrics._pigeonhole_weights(*codes, rng) if clustered
+               else np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y)) for _ in range(60)]
+    replicates = _sklearn_replicates(y, prob, weights)
+    for name in metrics.BINARY_METRICS:
+        sample = np.array([r[name] for r in replicates], dtype=float)
+        low, high = np.percentile(sample[np.isfinite(sample)], [2.5, 97.5])
+        assert got[name]["ci_low"] == pytest.approx(low, rel=1e-9) and got[name]["ci_high"] == pytest.approx(high, rel=1e-9)
+
+
+def test_bootstrap_batches_bound_memory(monkeypatch):
+    y, prob, ids_x, ids_y = clustered_pairs(seed=2, n=200)
+    whole = metrics.evaluate_binary(y, prob, 0.5, n_boot=30, seed=1, clusters=(ids_x, ids_y))
+    monkeypatch.setattr(metrics, "_BATCH_CELLS", 7 * len(y))  # batches of 7 replicates
+    batched = metrics.evaluate_binary(y, prob, 0.5, n_boot=30, seed=1, clusters=(ids_x, ids_y))
+    for name in metrics.BINARY_METRICS:
+        assert batched[name] == pytest.approx(whole[name], rel=1e-12), name
