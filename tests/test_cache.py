@@ -117,3 +117,24 @@ def test_killed_process_resumes(tmp_path):
     out = embed_cached(resumed, SEQS, EmbeddingCache(tmp_path), progress=False)
     assert len(resumed.seen) == len(SEQS) - finished
     np.testing.assert_array_equal(out, embed.KmerEmbedder(1, 2).embed(SEQS))
+
+
+def test_pack_serves_many_keys_from_one_file_and_a_corrupt_pack_is_dropped(tmp_path):
+    store = EmbeddingCache(tmp_path)
+    keys = [f"{i:064x}" for i in range(6)]
+    for i, key in enumerate(keys):
+        store.put("feat-v1", key, np.full(3, i, dtype=np.float32))
+    path = store.pack("feat-v1", {key: store.get("feat-v1", key) for key in keys[:4]})
+    assert store.pack("feat-v1", {key: np.zeros(3) for key in reversed(keys[:4])}) == path  # same keys: kept
+    for key in keys[:4]:
+        store.path("feat-v1", key).unlink()
+    reader = EmbeddingCache(tmp_path)
+    got = reader.get_many("feat-v1", keys + ["e" * 64])
+    assert sorted(got) == keys  # four from the pack, two single entries, the absent key left out
+    for i, key in enumerate(keys):
+        np.testing.assert_array_equal(got[key], np.full(3, i, dtype=np.float32))
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # inside the stored arrays
+    path.write_bytes(bytes(blob))
+    fresh = EmbeddingCache(tmp_path)
+    assert sorted(fresh.get_many("feat-v1", keys)) == keys[4:] and fresh.corrupt_dropped == 1 and not path.exists()

@@ -169,3 +169,16 @@ def test_warm_job_computes_every_combination_once(tmp_path):
                   for s in (0, 1)]
     assert first["pairs"] == first["computed"] == 3 * 4 and second["computed"] == 0
     assert sorted(h["pairs"] for h in halves) == [6, 6] and sum(h["computed"] for h in halves) == 12
+    # the warm job packs its shard: a page then reads the pack, not one file per pair
+    packs = sorted((tmp_path / "d" / pairing.FEATURE_VERSION / "packs").glob("*.npz"))
+    assert len(packs) == 2
+    singles = [p for p in (tmp_path / "d" / pairing.FEATURE_VERSION).glob("??/*.npy")]
+    expected = pairing.interaction_features_cached([m for m in mirnas for _ in lncs], lncs * 3, ["miRNA"] * 12,
+                                                   ["lncRNA"] * 12, EmbeddingCache(tmp_path / "d"), progress=False)
+    for p in singles:
+        p.unlink()
+    reader = EmbeddingCache(tmp_path / "d")
+    from_packs = pairing.interaction_features_cached([m for m in mirnas for _ in lncs], lncs * 3, ["miRNA"] * 12,
+                                                     ["lncRNA"] * 12, reader, progress=False)
+    assert reader.written == 0
+    pd.testing.assert_frame_equal(from_packs, expected)

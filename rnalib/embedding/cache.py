@@ -3,6 +3,10 @@
 Each entry is written to a temporary file and renamed into place, so a killed run leaves either a whole
 entry or none; every read checks a sha256 of the payload, so a corrupt or truncated entry is deleted and
 recomputed, never returned. A run started again computes only the sequences still missing.
+
+Many small entries read one file each; a namespace that pages read by the ten thousand (study A's pair
+features) is also *packed* once its entries exist (``EmbeddingCache.pack``: one checksummed ``.npz`` of keys and
+vectors), and ``get_many`` reads packs first and single entries only for keys no pack holds.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import hashlib
 import io
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -25,17 +30,57 @@ _HEAD = len(_MAGIC) + 32
 
 
 class EmbeddingCache:
-    """Vectors on disk under ``root/<embedder id>/<xx>/<rna id>.npy``; root defaults to
-    ``$RNALIB_CACHE_DIR/embeddings`` (or the user cache folder's ``rnalib/embeddings``)."""
+    """Vectors on disk under ``root/<embedder id>/<xx>/<rna id>.npy`` (packs under ``root/<embedder id>/packs/``);
+    root defaults to ``$RNALIB_CACHE_DIR/embeddings`` (or the user cache folder's ``rnalib/embeddings``)."""
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root else cache_dir() / "embeddings"
         self.corrupt_dropped = 0
         self.written = 0  # entries this object stored (what a run computed)
+        self._packs: dict[str, dict[str, np.ndarray]] = {}  # namespace -> key -> vector, read once per object
 
     def path(self, embedder_id: str, key: str) -> Path:
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", embedder_id)
-        return self.root / safe / key[-2:] / f"{key}.npy"
+        return self._folder(embedder_id) / key[-2:] / f"{key}.npy"
+
+    def _folder(self, embedder_id: str) -> Path:
+        return self.root / re.sub(r"[^A-Za-z0-9._-]", "_", embedder_id)
+
+    def pack(self, embedder_id: str, vectors: dict[str, np.ndarray]) -> Path | None:
+        """Write ``vectors`` (key -> vector of one length, what ``get`` returns for those keys) as one pack,
+        ``packs/<sha256 of the sorted keys>.npz``: arrays ``keys`` (ASCII), ``vectors`` (float32, (n, dim)) and
+        ``sha256`` (of both), written atomically. A valid pack of the same keys is kept as it is. Returns its
+        path (None for no keys)."""
+        keys = sorted(vectors)
+        if not keys:
+            return None
+        path = self._folder(embedder_id) / "packs" / f"{hashlib.sha256(chr(10).join(keys).encode()).hexdigest()}.npz"
+        if path.exists() and _read_pack(path) is not None:
+            return path
+        matrix = np.vstack([np.asarray(vectors[k], dtype=np.float32) for k in keys])
+        names = np.array(keys, dtype=bytes)
+        write_atomically(path, lambda tmp: _write_pack(tmp, names, matrix))
+        return path
+
+    def get_many(self, embedder_id: str, keys: Sequence[str], dim: int | None = None) -> dict[str, np.ndarray]:
+        """The cached vectors of ``keys`` that exist (absent keys are left out): from the namespace's packs (read
+        once per cache object; a corrupt pack is deleted and ignored), else from single entries (``get``)."""
+        if embedder_id not in self._packs:
+            self._packs[embedder_id] = {}
+            for path in sorted((self._folder(embedder_id) / "packs").glob("*.npz")):
+                packed = _read_pack(path)
+                if packed is None:
+                    path.unlink(missing_ok=True)
+                    self.corrupt_dropped += 1
+                elif dim is None or packed[1].shape[1] == dim:
+                    self._packs[embedder_id].update(zip(packed[0].astype(str).tolist(), packed[1]))
+        packed, found = self._packs[embedder_id], {}
+        for key in keys:
+            vec = packed.get(key)
+            if vec is None:
+                vec = self.get(embedder_id, key, dim)
+            if vec is not None:
+                found[key] = vec
+        return found
 
     def get(self, embedder_id: str, key: str, dim: int | None = None) -> np.ndarray | None:
         """The cached vector, or None when absent; a corrupt entry (or one of the wrong size) is deleted."""
@@ -65,6 +110,27 @@ class EmbeddingCache:
         write_atomically(self.path(embedder_id, key),
                          lambda tmp: tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload))
         self.written += 1
+
+
+def _write_pack(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.savez(handle, keys=keys, vectors=vectors, sha256=np.array(_pack_digest(keys, vectors)))
+
+
+def _pack_digest(keys: np.ndarray, vectors: np.ndarray) -> str:
+    return hashlib.sha256(keys.astype(bytes).tobytes() + np.ascontiguousarray(vectors, dtype=np.float32).tobytes()).hexdigest()
+
+
+def _read_pack(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keys, vectors) of a pack whose checksum holds, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as packed:
+            keys, vectors, digest = packed["keys"], packed["vectors"], str(packed["sha256"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if vectors.ndim != 2 or len(keys) != len(vectors) or _pack_digest(keys, vectors) != digest:
+        return None
+    return keys, vectors
 
 
 def embed_cached(embedder: Embedder, seqs: Sequence[str], cache: EmbeddingCache | None = None,

@@ -111,8 +111,9 @@ def warm_pair_features(params: dict, cache: EmbeddingCache | None = None, shard:
     mine = [combos[k] for k in sorted(combos)[shard::shards]]
     cache = cache or EmbeddingCache()
     started = time.perf_counter()
-    pairing.interaction_features_cached([m[0] for m in mine], [m[1] for m in mine], [m[2] for m in mine],
-                                        [m[3] for m in mine], cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
+    columns = [[m[i] for m in mine] for i in range(4)]
+    feats = pairing.interaction_features_cached(*columns, cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
+    cache.pack(pairing.FEATURE_VERSION, dict(zip(pairing.feature_keys(*columns), feats.to_numpy())))
     return {"pairs": len(mine), "computed": cache.written, "feature_version": pairing.FEATURE_VERSION,
             "seconds": round(time.perf_counter() - started, 1)}
 
