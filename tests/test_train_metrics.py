@@ -108,3 +108,26 @@ def test_training_learns_and_is_deterministic():
     again, history2, _ = train_classifier(x[:400], y[:400], x[400:], y[400:], cfg, progress=False)
     np.testing.assert_array_equal(predict_proba(again, x[400:]), p)
     pd.testing.assert_frame_equal(history, history2)
+
+
+def test_warm_started_logistic_regression_reaches_the_cold_optimum_in_fewer_iterations():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 30))
+    y = (x[:, :5].sum(axis=1) + 2 * x[:, 28] + rng.normal(size=3000) > 0).astype(int)
+    first = models.fit_logistic(x[:, :25], y)  # the embeddings' model: the first columns only
+    cold, warm = models.fit_logistic(x, y), models.fit_logistic(x, y, init=first)
+    np.testing.assert_allclose(warm.predict_proba(x), cold.predict_proba(x), atol=5e-3)  # the solver's tolerance
+    assert skm.roc_auc_score(y, warm.predict_proba(x)[:, 1]) == pytest.approx(
+        skm.roc_auc_score(y, cold.predict_proba(x)[:, 1]), abs=1e-3)
+    assert warm.n_iter_[0] < cold.n_iter_[0]
+    assert warm.coef_[0, 28] > 1  # the added column was learned, not left at its starting zero
+
+
+def test_concatenated_scaler_equals_one_fitted_on_the_joined_columns():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(3, 2, (50, 4)), rng.normal(-1, 5, (50, 2))
+    joined = models.concatenated_scaler(StandardScaler().fit(a), StandardScaler().fit(b))
+    np.testing.assert_allclose(joined.transform(np.hstack([a, b])),
+                               StandardScaler().fit(np.hstack([a, b])).transform(np.hstack([a, b])), atol=1e-12)

@@ -298,14 +298,16 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
         scores |= {"seed_match": pairing.seed_match_scores(pf),
                    "length_only": length_only_scores(dataset, train, split_seed)}
-        joined = np.hstack([features, pairing.model_matrix(pf)])  # [emb(x); emb(y); pair features], built once
-        pair_scaler = StandardScaler().fit(joined[train])
-        xp = pair_scaler.transform(joined).astype(np.float32)
+        pair_part = pairing.model_matrix(pf)
+        pair_part_scaler = StandardScaler().fit(pair_part[train])
+        xp = np.hstack([x, pair_part_scaler.transform(pair_part).astype(np.float32)])  # scaled [emb(x); emb(y); pair]
+        pair_scaler = models.concatenated_scaler(scaler, pair_part_scaler)
         if pair_network:
             pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)
             seconds["network_pair"], clock = time.perf_counter() - clock, time.perf_counter()
-        scores["logistic_pair"] = models.fit_logistic(xp[train], y[train], split_seed).predict_proba(xp)[:, 1]
+        pair_logistic = models.fit_logistic(xp[train], y[train], split_seed, init=logistic)  # warm start
+        scores["logistic_pair"] = pair_logistic.predict_proba(xp)[:, 1]
         seconds["logistic_pair"], clock = time.perf_counter() - clock, time.perf_counter()
         scores["hgb_pair"] = boosting_scores(pf, y, train & original, split_seed)
         seconds["hgb_pair"], clock = time.perf_counter() - clock, time.perf_counter()

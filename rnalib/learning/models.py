@@ -49,9 +49,18 @@ def degree_scores(train_degrees: pd.Series, ids_x: pd.Series, ids_y: pd.Series) 
     return score / top if top > 0 else score
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, seed: int = 0) -> LogisticRegression:
-    """Logistic regression on the same (scaled) features as the network."""
-    return LogisticRegression(max_iter=2000, random_state=seed).fit(x, y)
+def fit_logistic(x: np.ndarray, y: np.ndarray, seed: int = 0, init: LogisticRegression | None = None
+                 ) -> LogisticRegression:
+    """Logistic regression (scikit-learn's, L2, lbfgs) on the same (scaled) features as the network. ``init``: a
+    model fitted on the first columns of ``x`` (the same rows); its coefficients, with zeros for the columns it
+    did not see, start the optimisation (warm start). The problem is convex with one optimum, so the result is
+    the same up to the solver's tolerance, in fewer iterations (the pair features' model starts from the
+    embeddings' one)."""
+    model = LogisticRegression(max_iter=2000, random_state=seed, warm_start=init is not None)
+    if init is not None:
+        model.coef_ = np.hstack([init.coef_, np.zeros((init.coef_.shape[0], x.shape[1] - init.coef_.shape[1]))])
+        model.intercept_ = init.intercept_.copy()
+    return model.fit(x, y)
 
 
 # --------------------------------------------------------------------------- study B (LOCAS)
@@ -208,6 +217,13 @@ def fit_one_vs_rest(x: np.ndarray, y: np.ndarray, seed: int = 0):
 def scaler_state(scaler: StandardScaler) -> dict:
     """A fitted StandardScaler as tensors (checkpoints load with ``weights_only=True``)."""
     return {"scaler_mean": torch.as_tensor(scaler.mean_), "scaler_scale": torch.as_tensor(scaler.scale_)}
+
+
+def concatenated_scaler(*scalers: StandardScaler) -> StandardScaler:
+    """One StandardScaler for the columns of fitted ``scalers`` side by side (each column is scaled on its own,
+    so fitting on the concatenated columns gives the same means and scales)."""
+    return scaler_from_state({"scaler_mean": torch.as_tensor(np.concatenate([s.mean_ for s in scalers])),
+                              "scaler_scale": torch.as_tensor(np.concatenate([s.scale_ for s in scalers]))})
 
 
 def scaler_from_state(state: dict) -> StandardScaler:
