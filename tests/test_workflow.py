@@ -1,6 +1,7 @@
 """The report workflow (workflow/Snakefile): lint, dry runs of every profile, and a rehearsal of the full profile
 run end to end with tiny random-init checkpoints, rerun (nothing to do) and touched (only what depends reruns)."""
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -38,6 +39,17 @@ def planned(configs, cwd=REPO, *args):
     return counts, commands
 
 
+def planned_priorities(configs):
+    """Each page's scheduling priority, as a forced dry run lists it (0 when the job lists none)."""
+    out = snakemake(configs, "-n", "--forceall", "--cores", "2").stdout
+    found = {}
+    for block in out.split("rule notebook:")[1:]:
+        name = re.search(r"wildcards: name=(\S+)", block).group(1)
+        level = re.search(r"^\s*priority: (\d+)", block.split("\n[")[0], re.M)
+        found[name] = int(level.group(1)) if level else 0
+    return found
+
+
 def notebook_command(argv):
     argv = argv[argv.index("notebook") + 1:]
     notebook, rest = argv[0], argv[1:]
@@ -63,6 +75,10 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert counts["embed"] == 5  # study A, its pair features (2 shards), study B per mRNA, study B per window
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1m__s0__degneg" in names
         assert "02_interactions_train__Compact__C3__s2__norev__ablation" in names
+        priority = planned_priorities(PROFILES[profile])  # long pages start first
+        assert priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"] == 2
+        assert priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"] == 1
+        assert priority["05_localization_data"] == priority["03_interactions_compare"] == 0
 
 
 def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(rehearsal):
