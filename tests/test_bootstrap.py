@@ -188,3 +188,12 @@ def test_bootstrap_batches_bound_memory(monkeypatch):
     batched = metrics.evaluate_binary(y, prob, 0.5, n_boot=30, seed=1, clusters=(ids_x, ids_y))
     for name in metrics.BINARY_METRICS:
         assert batched[name] == pytest.approx(whole[name], rel=1e-12), name
+
+
+def test_batched_replicates_compare_float32_scores_with_the_threshold_as_the_point_estimate_does():
+    prob = np.full(4, 0.7, dtype=np.float32)
+    y = np.array([1, 0, 1, 0])
+    threshold = float(np.float32(0.7)) + 1e-9  # above the float64 value, equal to it in float32
+    point = metrics.binary_metrics(y, prob, threshold)
+    batched = metrics.weighted_binary_metrics(y, prob, threshold, np.ones((1, 4)))
+    assert batched["recall"][0] == point["recall"] and batched["precision"][0] == point["precision"]

@@ -138,3 +138,17 @@ def test_pack_serves_many_keys_from_one_file_and_a_corrupt_pack_is_dropped(tmp_p
     path.write_bytes(bytes(blob))
     fresh = EmbeddingCache(tmp_path)
     assert sorted(fresh.get_many("feat-v1", keys)) == keys[4:] and fresh.corrupt_dropped == 1 and not path.exists()
+
+
+def test_a_pack_of_another_length_is_replaced_and_never_served(tmp_path):
+    store = EmbeddingCache(tmp_path)
+    keys = [f"{i:064x}" for i in range(3)]
+    path = store.pack("feat-v1", {k: np.zeros(2) for k in keys})  # an older, narrower pack of the same keys
+    for i, key in enumerate(keys):
+        store.put("feat-v1", key, np.full(3, i, dtype=np.float32))
+    reader = EmbeddingCache(tmp_path)
+    assert all(v.shape == (3,) for v in reader.get_many("feat-v1", keys, 3).values())  # single entries, not the pack
+    assert store.pack("feat-v1", {k: reader.get("feat-v1", k, 3) for k in keys}) == path
+    assert {v.shape for v in EmbeddingCache(tmp_path).get_many("feat-v1", keys, 3).values()} == {(3,)}
+    with np.load(path) as packed:
+        assert packed["vectors"].shape == (3, 3)

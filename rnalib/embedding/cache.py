@@ -48,35 +48,38 @@ class EmbeddingCache:
     def pack(self, embedder_id: str, vectors: dict[str, np.ndarray]) -> Path | None:
         """Write ``vectors`` (key -> vector of one length, what ``get`` returns for those keys) as one pack,
         ``packs/<sha256 of the sorted keys>.npz``: arrays ``keys`` (ASCII), ``vectors`` (float32, (n, dim)) and
-        ``sha256`` (of both), written atomically. A valid pack of the same keys is kept as it is. Returns its
-        path (None for no keys)."""
+        ``sha256`` (of both), written atomically. A valid pack of the same keys and length is kept as it is.
+        Returns its path (None for no keys)."""
         keys = sorted(vectors)
         if not keys:
             return None
-        path = self._folder(embedder_id) / "packs" / f"{hashlib.sha256(chr(10).join(keys).encode()).hexdigest()}.npz"
-        if path.exists() and _read_pack(path) is not None:
-            return path
         matrix = np.vstack([np.asarray(vectors[k], dtype=np.float32) for k in keys])
-        names = np.array(keys, dtype=bytes)
-        write_atomically(path, lambda tmp: _write_pack(tmp, names, matrix))
+        path = self._folder(embedder_id) / "packs" / f"{hashlib.sha256(chr(10).join(keys).encode()).hexdigest()}.npz"
+        kept = _read_pack(path) if path.exists() else None
+        if kept is None or kept[1].shape != matrix.shape:
+            write_atomically(path, lambda tmp: _write_pack(tmp, np.array(keys, dtype=bytes), matrix))
         return path
 
     def get_many(self, embedder_id: str, keys: Sequence[str], dim: int | None = None) -> dict[str, np.ndarray]:
-        """The cached vectors of ``keys`` that exist (absent keys are left out): from the namespace's packs (read
-        once per cache object; a corrupt pack is deleted and ignored), else from single entries (``get``)."""
+        """The cached vectors of ``keys`` that exist (absent keys are left out): from the namespace's packs of
+        vectors of length ``dim`` (read once per cache object; a pack that fails its checksum is deleted), else
+        from single entries (``get``)."""
         if embedder_id not in self._packs:
             self._packs[embedder_id] = {}
             for path in sorted((self._folder(embedder_id) / "packs").glob("*.npz")):
-                packed = _read_pack(path)
+                try:
+                    packed = _read_pack(path)
+                except OSError:  # unreadable now (not corrupt): single entries serve its keys
+                    continue
                 if packed is None:
                     path.unlink(missing_ok=True)
                     self.corrupt_dropped += 1
-                elif dim is None or packed[1].shape[1] == dim:
+                else:
                     self._packs[embedder_id].update(zip(packed[0].astype(str).tolist(), packed[1]))
         packed, found = self._packs[embedder_id], {}
         for key in keys:
             vec = packed.get(key)
-            if vec is None:
+            if vec is None or (dim is not None and vec.shape[0] != dim):
                 vec = self.get(embedder_id, key, dim)
             if vec is not None:
                 found[key] = vec
@@ -122,11 +125,12 @@ def _pack_digest(keys: np.ndarray, vectors: np.ndarray) -> str:
 
 
 def _read_pack(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """(keys, vectors) of a pack whose checksum holds, else None."""
+    """(keys, vectors) of a pack whose checksum holds, else None (corrupt or truncated); OSError when the file
+    cannot be read at all."""
     try:
         with np.load(path, allow_pickle=False) as packed:
             keys, vectors, digest = packed["keys"], packed["vectors"], str(packed["sha256"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if vectors.ndim != 2 or len(keys) != len(vectors) or _pack_digest(keys, vectors) != digest:
         return None

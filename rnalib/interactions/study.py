@@ -298,10 +298,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
         scores |= {"seed_match": pairing.seed_match_scores(pf),
                    "length_only": length_only_scores(dataset, train, split_seed)}
-        pair_part = pairing.model_matrix(pf)
-        pair_part_scaler = StandardScaler().fit(pair_part[train])
-        xp = np.hstack([x, pair_part_scaler.transform(pair_part).astype(np.float32)])  # scaled [emb(x); emb(y); pair]
-        pair_scaler = models.concatenated_scaler(scaler, pair_part_scaler)
+        pair_part = pairing.model_matrix(pf)  # the embeddings' columns keep their scaler; only these are fitted
+        pair_scaler = models.concatenated_scaler(scaler, StandardScaler().fit(pair_part[train]))
+        xp = pair_scaler.transform(np.hstack([features, pair_part])).astype(np.float32)  # [emb(x); emb(y); pair]
         if pair_network:
             pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)

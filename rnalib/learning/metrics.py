@@ -72,14 +72,15 @@ def weighted_binary_metrics(y: np.ndarray, prob: np.ndarray, threshold: float,
     Returns one array of length ``replicates`` per name of ``BINARY_METRICS``."""
     y = np.asarray(y).astype(int)
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    order = np.argsort(-np.asarray(prob, dtype=float), kind="mergesort")
-    score, pos = np.asarray(prob, dtype=float)[order], y[order] == 1
+    prob = np.asarray(prob)
+    order = np.argsort(-prob.astype(float), kind="mergesort")
+    score, pos = prob.astype(float)[order], y[order] == 1
+    called = prob[order] >= threshold  # in the scores' own dtype, as binary_metrics compares
     w = weights[:, order]
     last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1] if len(score) else np.empty(0, int)
     tps = np.cumsum(np.where(pos, w, 0.0), axis=1)[:, last]   # weight of positives scored ≥ each distinct score
     fps = np.cumsum(np.where(pos, 0.0, w), axis=1)[:, last]
     n_pos, n_neg = (tps[:, -1], fps[:, -1]) if len(last) else (np.zeros(len(w)), np.zeros(len(w)))
-    called = score >= threshold
     tp, fp = np.where(pos & called, w, 0.0).sum(axis=1), np.where(~pos & called, w, 0.0).sum(axis=1)
     total = n_pos + n_neg
     with np.errstate(invalid="ignore", divide="ignore"):
