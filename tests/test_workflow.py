@@ -40,13 +40,15 @@ def planned(configs, cwd=REPO, *args):
 
 
 def planned_priorities(configs):
-    """Each page's scheduling priority, as a forced dry run lists it (0 when the job lists none)."""
+    """Each job's scheduling priority, as a forced dry run lists it (0 when the job lists none), by its wildcards
+    (``name=...`` for a page, ``study=..., shard=...`` for a cache job)."""
     out = snakemake(configs, "-n", "--forceall", "--cores", "2").stdout
     found = {}
-    for block in out.split("rule notebook:")[1:]:
-        name = re.search(r"wildcards: name=(\S+)", block).group(1)
-        level = re.search(r"^\s*priority: (\d+)", block.split("\n[")[0], re.M)
-        found[name] = int(level.group(1)) if level else 0
+    for block in re.split(r"\n\[", out):
+        wildcards = re.search(r"^\s*wildcards: (.+)$", block, re.M)
+        if re.search(r"^(local)?rule (notebook|embed):", block, re.M) and wildcards:
+            level = re.search(r"^\s*priority: (\d+)", block, re.M)
+            found[wildcards.group(1).removeprefix("name=")] = int(level.group(1)) if level else 0
     return found
 
 
@@ -75,7 +77,8 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert counts["embed"] == 5  # study A, its pair features (2 shards), study B per mRNA, study B per window
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1m__s0__degneg" in names
         assert "02_interactions_train__Compact__C3__s2__norev__ablation" in names
-        priority = planned_priorities(PROFILES[profile])  # long pages start first
+        priority = planned_priorities(PROFILES[profile])  # cache jobs first (pages wait for them), then long pages
+        assert priority["study=pairs, shard=0"] == priority["study=localization, shard=0"] == 3
         assert priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"] == 2
         assert priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"] == 1
         assert priority["05_localization_data"] == priority["03_interactions_compare"] == 0
