@@ -163,6 +163,13 @@ def expected_jobs(out: Path) -> set[str]:
             | {f"rule_notebook_wildcards_{p}" for p in pages})
 
 
+def ran_to_the_end(info: dict, record: dict) -> bool:
+    """SLURM completed the job, or the job's own Snakemake finished its one step (files whole, marked complete)
+    before Ctrl-C's scancel reached the job, which SLURM then records as cancelled."""
+    log = Path(info["slurm_log"])
+    return record["JobState"] == "COMPLETED" or (log.is_file() and "1 of 1 steps (100%) done" in log.read_text())
+
+
 def local_jobs(log: str) -> set[str]:
     """The jobs a log ran where Snakemake runs (`localrule` blocks that finished), as `rule:wildcards`."""
     finished = set(FINISHED.findall(log))
@@ -173,8 +180,7 @@ def test_every_page_ran_as_a_slurm_job_with_the_cpus_its_rule_asks_for(slurm_reh
     out = slurm_rehearsal["work"] / "reports" / "rehearsal"
     final = slurm_rehearsal["jobs"][-1]
     submitted = {**submissions(slurm_rehearsal["logs"][0]), **submissions(slurm_rehearsal["logs"][1])}
-    done = {i["comment"]: (slurm_id, i) for slurm_id, i in submitted.items()
-            if final[slurm_id]["JobState"] == "COMPLETED"}
+    done = {i["comment"]: (slurm_id, i) for slurm_id, i in submitted.items() if ran_to_the_end(i, final[slurm_id])}
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["runs"]) == len(list((out / "runs").glob("*.json"))) > 0
     assert set(done) == expected_jobs(out)  # every job of the rehearsal completed as a SLURM job
@@ -227,10 +233,10 @@ def test_an_interrupted_submission_resumes_with_only_the_jobs_left(slurm_rehears
     cancelled = {i["comment"] for s, i in first.items() if not i["finished"]}
     assert any(c.startswith("rule_notebook_") for c in finished) and cancelled  # stopped midway, jobs queued
     assert not any(j["JobState"] in ("PENDING", "RUNNING") for j in after_first.values())  # Ctrl-C cancelled them
-    # a job can end in SLURM, its files whole, between Snakemake's last status check and Ctrl-C: the rerun may
-    # find it done; every job SLURM did not complete is submitted again
-    completed = {i["comment"] for s, i in first.items()
-                 if not i["finished"] and after_first[s]["JobState"] == "COMPLETED"}
+    # a job can finish, its files whole, between Snakemake's last status check and Ctrl-C (SLURM records it as
+    # completed, or as cancelled when scancel reached it after its last step): the rerun finds it done; every job
+    # that did not run to the end is submitted again
+    completed = {i["comment"] for s, i in first.items() if not i["finished"] and ran_to_the_end(i, after_first[s])}
     resumed = {i["comment"] for i in second.values()}
     assert resumed.isdisjoint(finished) and cancelled - completed <= resumed and cancelled - completed
     out = slurm_rehearsal["work"] / "reports" / "rehearsal"
