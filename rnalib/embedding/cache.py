@@ -121,7 +121,8 @@ def _write_pack(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
 
 
 def _pack_digest(keys: np.ndarray, vectors: np.ndarray) -> str:
-    return hashlib.sha256(keys.astype(bytes).tobytes() + np.ascontiguousarray(vectors, dtype=np.float32).tobytes()).hexdigest()
+    payload = keys.astype(bytes).tobytes() + np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+    return hashlib.sha256(payload).hexdigest()
 
 
 def _read_pack(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
