@@ -267,37 +267,34 @@ def pair_key(x_id: str, y_id: str, side: str | None = None) -> str:
     return hashlib.sha256(f"{FEATURE_VERSION}|{x_id}|{y_id}|{side}".encode()).hexdigest()
 
 
-def feature_keys(seq_x: Sequence[str], seq_y: Sequence[str], cat_x: Sequence[str | None],
-                 cat_y: Sequence[str | None]) -> list[str]:
-    """The cache key (``pair_key``) of each (x, y) pair's features."""
-    return [pair_key(rna_id(sx), rna_id(sy), mirna_side(sx, sy, cx, cy))
-            for sx, sy, cx, cy in zip(seq_x, seq_y, cat_x, cat_y)]
-
-
 def interaction_features_cached(seq_x: Sequence[str], seq_y: Sequence[str], cat_x: Sequence[str | None] | None = None,
                                 cat_y: Sequence[str | None] | None = None, cache=None, progress: bool = True,
-                                desc: str = "pair features") -> pd.DataFrame:
+                                desc: str = "pair features", pack: bool = False) -> pd.DataFrame:
     """``FEATURES`` of each (x, y) pair as given (rows in input order; normalised sequences), through the
     content-addressed cache (``rnalib.embedding.cache.EmbeddingCache``, namespace ``FEATURE_VERSION``): each unique
     pair is computed once, stored as soon as it exists, and found the next time (``cache.written`` counts what was
-    computed). Packs (``EmbeddingCache.pack``, written by ``rnalib.interactions.study.warm_pair_features``) are
-    read first, so a page reads a few files rather than one per pair."""
+    computed). Packs (``EmbeddingCache.pack``) are read first, so a page reads a few files rather than one per
+    pair; ``pack`` also writes these pairs' features as one (what ``rnalib.interactions.study.warm_pair_features``
+    does for its shard)."""
     from rnalib.embedding.cache import EmbeddingCache
 
     cache = cache or EmbeddingCache()
     cat_x = list(cat_x) if cat_x is not None else [None] * len(seq_x)
     cat_y = list(cat_y) if cat_y is not None else [None] * len(seq_y)
-    ids = [(rna_id(a), rna_id(b)) for a, b in zip(seq_x, seq_y)]
-    keys = feature_keys(seq_x, seq_y, cat_x, cat_y)
+    keys = [pair_key(rna_id(sx), rna_id(sy), mirna_side(sx, sy, cx, cy))
+            for sx, sy, cx, cy in zip(seq_x, seq_y, cat_x, cat_y)]
     rows = {key: vec.astype(float) for key, vec in cache.get_many(FEATURE_VERSION, set(keys), len(FEATURES)).items()}
     todo: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key not in rows:
             todo.setdefault(key, i)
     for key, i in tqdm(todo.items(), desc=desc, unit="pair", disable=not progress or not todo):
-        vec = pair_interaction_features(seq_x[i], seq_y[i], cat_x[i], cat_y[i], name=f"pair {ids[i][0]} | {ids[i][1]}")
+        vec = pair_interaction_features(seq_x[i], seq_y[i], cat_x[i], cat_y[i],
+                                        name=f"pair {rna_id(seq_x[i])} | {rna_id(seq_y[i])}")
         cache.put(FEATURE_VERSION, key, vec)
         rows[key] = vec.astype(np.float32).astype(float)  # what a later read returns
+    if pack:
+        cache.pack(FEATURE_VERSION, rows)
     return pd.DataFrame(np.vstack([rows[k] for k in keys]) if keys else np.empty((0, len(FEATURES))),
                         columns=list(FEATURES))
 

@@ -111,9 +111,8 @@ def warm_pair_features(params: dict, cache: EmbeddingCache | None = None, shard:
     mine = [combos[k] for k in sorted(combos)[shard::shards]]
     cache = cache or EmbeddingCache()
     started = time.perf_counter()
-    columns = [[m[i] for m in mine] for i in range(4)]
-    feats = pairing.interaction_features_cached(*columns, cache, progress, desc=f"pairs (shard {shard + 1}/{shards})")
-    cache.pack(pairing.FEATURE_VERSION, dict(zip(pairing.feature_keys(*columns), feats.to_numpy())))
+    pairing.interaction_features_cached(*([m[i] for m in mine] for i in range(4)), cache, progress,
+                                        desc=f"pairs (shard {shard + 1}/{shards})", pack=True)
     return {"pairs": len(mine), "computed": cache.written, "feature_version": pairing.FEATURE_VERSION,
             "seconds": round(time.perf_counter() - started, 1)}
 

@@ -301,10 +301,10 @@ def _finite(value) -> bool:
 
 def protocol_figures(folder: str | Path, model: str = "model") -> pd.DataFrame:
     """One row per protocol of ``CASE_PROTOCOLS``: the network's (``model``: its name in ``metrics.json``) test
-    AUROC and AUPRC over the sibling runs' split seeds whose test AUROC and AUPRC are both finite (``auroc``, ``auroc_low``, ``auroc_high``, the same
-    for ``auprc``), ``runs`` (how many such seeds: the values the means use) and ``run_folders`` (their names,
-    ``;``-separated) and ``schedule`` (the networks' learning rate and epoch budget, which a profile may set per
-    protocol); a protocol never measured has ``runs`` 0 and no figures."""
+    AUROC and AUPRC over the sibling runs' split seeds whose test AUROC and AUPRC are both finite (``auroc``,
+    ``auroc_low``, ``auroc_high``, the same for ``auprc``), ``runs`` (how many such seeds: the values the means
+    use) and ``run_folders`` (their names, ``;``-separated) and ``schedule`` (the networks' learning rate and
+    epoch budget, which a profile may set per protocol); a protocol never measured has ``runs`` 0 and no figures."""
     siblings = sibling_runs(folder)
     rows = []
     for protocol in CASE_PROTOCOLS:
