@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.preprocessing import StandardScaler
 
 from rnalib import data
 from rnalib.embedding import embed
@@ -55,7 +56,27 @@ def test_user_csv_runs_and_same_seed_gives_same_metrics(seed_csv, tmp_path):
     assert first.metrics["all_negative_accuracy_floor"] == test["accuracy"]["value"] == 0.75
     assert first.metrics["nominal_negative_ratio"] == 3
     assert set(first.predictions.role) == {"val", "test"}
-    assert first.features.shape[1] == 2 * (4 + 16)
+    assert first.features.width == first.features.matrix().shape[1] == 2 * (4 + 16)
+
+
+def test_pair_embeddings_scale_like_a_scaler_fitted_on_the_matrix(seed_csv, tmp_path):
+    """The scaler fitted on the distinct embeddings (weighted by use) and the matrix gathered from the scaled table
+    equal StandardScaler fitted on, and applied to, the materialised [emb(x); emb(y)] matrix."""
+    pairs = data.load_interactions(seed_csv)
+    dataset = interactions.make_dataset(pairs, {"split_seed": 0, "max_len": 1022, "max_pairs": None,
+                                                "min_seq_id": 0.8, "coverage": 0.5, "min_kmer_containment": 0.3,
+                                                "protocol": "C1", "ratio": 3, "weighting": "uniform",
+                                                "reverse": True})[2]
+    emb = interactions.PairEmbeddings.of(dataset, embed.KmerEmbedder(1, 2), EmbeddingCache(tmp_path), progress=False)
+    train = (dataset["role"] == "train").to_numpy()
+    matrix = emb.matrix()
+    assert matrix.shape == (len(dataset), 2 * (4 + 16)) and len(emb.table) < len(dataset)
+    reference = StandardScaler().fit(matrix[train])
+    fitted = emb.fit_scaler(train)
+    np.testing.assert_allclose(fitted.mean_, reference.mean_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fitted.scale_, reference.scale_, rtol=1e-10)
+    np.testing.assert_array_equal(emb.scaled(fitted), fitted.transform(matrix).astype(np.float32))
+    np.testing.assert_allclose(emb.scaled(fitted), reference.transform(matrix), rtol=1e-5, atol=1e-6)
 
 
 def test_accuracy_floor_is_the_realised_share_of_negatives_when_supply_is_short(seed_csv, tmp_path):
@@ -89,9 +110,9 @@ def test_saved_run_follows_the_contract_and_reloads(seed_csv, tmp_path):
     model, scaler = interactions.load_model(folder)
     test = (result.dataset.role == "test").to_numpy()
     np.testing.assert_allclose(
-        interactions.predict_proba(model, scaler.transform(result.features[test]).astype(np.float32)),
+        interactions.predict_proba(model, scaler.transform(result.features.matrix(test)).astype(np.float32)),
         result.predictions.loc[result.predictions.role == "test", "prob"].to_numpy(), rtol=1e-5)
-    assert interactions.latent(model, scaler, result.features[:3]).shape == (3, 16)
+    assert interactions.latent(model, scaler, result.features.matrix(slice(0, 3))).shape == (3, 16)
 
 
 def test_family_degree_counts_training_interactions_of_relatives():

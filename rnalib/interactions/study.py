@@ -45,7 +45,7 @@ class InteractionRun:
 
     params: dict
     dataset: pd.DataFrame
-    features: np.ndarray
+    features: PairEmbeddings
     scaler: StandardScaler
     model: torch.nn.Module | None
     history: pd.DataFrame
@@ -61,12 +61,58 @@ class InteractionRun:
 
 def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
                   progress: bool = True) -> np.ndarray:
-    """Concatenated per-RNA embeddings [emb(x), emb(y)]; every distinct sequence (reversed ones included) is
-    embedded once, through the cache."""
-    seqs = pd.unique(pd.concat([dataset["seq_x"], dataset["seq_y"]], ignore_index=True))
-    vectors = embed_cached(embedder, list(seqs), cache, progress=progress, desc="RNAs")
-    row = {s: i for i, s in enumerate(seqs)}
-    return np.hstack([vectors[dataset["seq_x"].map(row).to_numpy()], vectors[dataset["seq_y"].map(row).to_numpy()]])
+    """Concatenated per-RNA embeddings [emb(x), emb(y)], shape (rows, 2 d); every distinct sequence (reversed ones
+    included) is embedded once, through the cache."""
+    return PairEmbeddings.of(dataset, embedder, cache, progress).matrix()
+
+
+@dataclass
+class PairEmbeddings:
+    """[emb(x); emb(y)] of every row of a dataset without the (rows, 2 d) matrix in memory: one embedding per
+    distinct sequence (``table``, (n, d) float64) and each row's two indices into it (``ix``, ``iy``). A study-A
+    run holds 10^5-10^6 rows of a few hundred distinct RNAs, so scaling the table and gathering rows is cheaper
+    than scaling the matrix."""
+
+    table: np.ndarray
+    ix: np.ndarray
+    iy: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCache | None = None,
+           progress: bool = True) -> "PairEmbeddings":
+        seqs = pd.unique(pd.concat([dataset["seq_x"], dataset["seq_y"]], ignore_index=True))
+        table = embed_cached(embedder, list(seqs), cache, progress=progress, desc="RNAs")
+        row = {s: i for i, s in enumerate(seqs)}
+        return cls(table, dataset["seq_x"].map(row).to_numpy(), dataset["seq_y"].map(row).to_numpy())
+
+    @property
+    def width(self) -> int:
+        """Columns of the pair matrix (2 d)."""
+        return 2 * self.table.shape[1]
+
+    def matrix(self, rows=slice(None)) -> np.ndarray:
+        """The unscaled pair matrix of ``rows`` (a mask, indices or slice), shape (rows, 2 d)."""
+        return np.hstack([self.table[self.ix[rows]], self.table[self.iy[rows]]])
+
+    def fit_scaler(self, rows: np.ndarray) -> StandardScaler:
+        """The StandardScaler that fitting on ``matrix(rows)`` gives (equal up to rounding): each side's columns
+        fitted on the distinct embeddings weighted by how often ``rows`` use them."""
+        sides = [StandardScaler().fit(self.table, sample_weight=np.bincount(i[rows], minlength=len(self.table)))
+                 for i in (self.ix, self.iy)]
+        return models.concatenated_scaler(*sides)
+
+    def scaled(self, scaler: StandardScaler, dtype=np.float32) -> np.ndarray:
+        """``scaler.transform(matrix()).astype(dtype)``, element for element, from the scaled table."""
+        d, halves = self.table.shape[1], []
+        for sl in (slice(0, d), slice(d, 2 * d)):
+            half = self.table.copy()  # in place, in the table's dtype, as StandardScaler.transform
+            half -= scaler.mean_[sl].astype(half.dtype)
+            half /= scaler.scale_[sl].astype(half.dtype)
+            halves.append(half.astype(dtype, copy=False))
+        out = np.empty((len(self.ix), 2 * d), dtype=dtype)
+        np.take(halves[0], self.ix, axis=0, out=out[:, :d], mode="clip")  # indices valid by construction
+        np.take(halves[1], self.iy, axis=0, out=out[:, d:], mode="clip")
+        return out
 
 
 def _positive_sets(params: dict) -> list[pd.DataFrame]:
@@ -269,12 +315,12 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
               "embedder": choice.as_dict(), **({"ambiguous_to_n": True} if ambiguous_to_n else {}),
               **({"pairing_features": pairing.FEATURE_VERSION, "pair_network": pair_network} if pairing_features else {})}
     positives, fams, dataset = make_dataset(pairs, params, threads)
-    features = pair_features(dataset, choice.embedder, cache, progress)
+    features = PairEmbeddings.of(dataset, choice.embedder, cache, progress)
     role, y = dataset["role"].to_numpy(), dataset["label"].to_numpy()
     original = (dataset["augmentation"] == "original").to_numpy()
     train, val, test = role == "train", role == "val", role == "test"
-    scaler = StandardScaler().fit(features[train])
-    x = scaler.transform(features).astype(np.float32)
+    scaler = features.fit_scaler(train)
+    x = features.scaled(scaler)
 
     model, history, best_epoch = None, pd.DataFrame(columns=["epoch", "train_loss", "val_loss", "lr"]), -1
     scores, seconds = {}, {}
@@ -298,8 +344,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         scores |= {"seed_match": pairing.seed_match_scores(pf),
                    "length_only": length_only_scores(dataset, train, split_seed)}
         pair_part = pairing.model_matrix(pf)  # the embeddings' columns keep their scaler; only these are fitted
-        pair_scaler = models.concatenated_scaler(scaler, StandardScaler().fit(pair_part[train]))
-        xp = pair_scaler.transform(np.hstack([features, pair_part])).astype(np.float32)  # [emb(x); emb(y); pair]
+        part_scaler = StandardScaler().fit(pair_part[train])
+        pair_scaler = models.concatenated_scaler(scaler, part_scaler)
+        xp = np.hstack([x, part_scaler.transform(pair_part).astype(np.float32)])  # [emb(x); emb(y); pair], scaled
         if pair_network:
             pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)
@@ -366,7 +413,7 @@ def save_run(run: InteractionRun, root: str | Path | None, variant: str, config_
                                 extra={"fit_seconds": run.fit_seconds} if run.fit_seconds else None)
     extra_files = {}
     if run.model is not None:
-        state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": int(run.features.shape[1]),
+        state = {"state_dict": run.model.state_dict(), **models.scaler_state(run.scaler), "in_dim": run.features.width,
                  "config": run.params["config"]}
         extra_files["model.pt"] = lambda path: torch.save(state, path)
         calibrator = trust.validation_calibrator(run.predictions)
