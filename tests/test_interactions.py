@@ -10,6 +10,7 @@ from rnalib import data
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache
 from rnalib.interactions import sampling
+from rnalib.learning import models
 from rnalib.interactions import study as interactions
 from rnalib.learning.train import TrainConfig
 
@@ -77,6 +78,33 @@ def test_pair_embeddings_scale_like_a_scaler_fitted_on_the_matrix(seed_csv, tmp_
     np.testing.assert_allclose(fitted.scale_, reference.scale_, rtol=1e-10)
     np.testing.assert_array_equal(emb.scaled(fitted), fitted.transform(matrix).astype(np.float32))
     np.testing.assert_allclose(emb.scaled(fitted), reference.transform(matrix), rtol=1e-5, atol=1e-6)
+
+
+def test_pair_embeddings_match_the_matrix_with_constant_columns_and_one_sided_rnas():
+    """A constant column, a k-mer absent from every training RNA, RNAs used on one side only or only by test
+    rows: the weighted scaler equals StandardScaler on the training rows of the matrix, and ``scaled`` equals its
+    transform, in the table's dtype and in float64 (as [emb; pair features] is scaled), element for element."""
+    rng = np.random.default_rng(0)
+    table = rng.random((12, 5)).astype(np.float32) * np.float32(0.5) + np.float32(0.25)
+    table[:, 0] = 0.1                   # constant
+    table[:8, 1], table[8:, 1] = 0, 1  # absent from the RNAs the training rows use (0-7), present in the others
+    ix = np.concatenate([rng.integers(0, 4, 300), rng.integers(8, 12, 40)])  # x side: RNAs 0-3 (8-11 in test only)
+    iy = np.concatenate([rng.integers(4, 8, 300), rng.integers(8, 12, 40)])  # y side: RNAs 4-7
+    train = np.arange(340) < 300
+    emb = interactions.PairEmbeddings(table, ix, iy)
+    matrix = emb.matrix()
+    reference = StandardScaler().fit(matrix[train])
+    fitted = emb.fit_scaler(train)
+    np.testing.assert_allclose(fitted.mean_, reference.mean_, rtol=1e-12)
+    np.testing.assert_allclose(fitted.scale_, reference.scale_, rtol=1e-12)
+    assert fitted.scale_[[0, 1, 5, 6]].tolist() == [1.0] * 4  # constant on the training rows: left unscaled
+    np.testing.assert_array_equal(emb.scaled(fitted), fitted.transform(matrix).astype(np.float32))
+    pair_part = rng.random((340, 3))
+    part_scaler = StandardScaler().fit(pair_part[train])
+    old = models.concatenated_scaler(fitted, part_scaler).transform(np.hstack([matrix, pair_part])).astype(np.float32)
+    new = np.hstack([emb.scaled(fitted, compute=np.float64), part_scaler.transform(pair_part).astype(np.float32)])
+    np.testing.assert_array_equal(new, old)
+    assert not np.array_equal(emb.scaled(fitted), new[:, :10])  # float32 scaling differs in the last bits
 
 
 def test_accuracy_floor_is_the_realised_share_of_negatives_when_supply_is_short(seed_csv, tmp_path):

@@ -69,9 +69,10 @@ def pair_features(dataset: pd.DataFrame, embedder: Embedder, cache: EmbeddingCac
 @dataclass
 class PairEmbeddings:
     """[emb(x); emb(y)] of every row of a dataset without the (rows, 2 d) matrix in memory: one embedding per
-    distinct sequence (``table``, (n, d) float64) and each row's two indices into it (``ix``, ``iy``). A study-A
-    run holds 10^5-10^6 rows of a few hundred distinct RNAs, so scaling the table and gathering rows is cheaper
-    than scaling the matrix."""
+    distinct sequence (``table``, (n, d), the embedder's dtype) and each row's two indices into it (``ix``,
+    ``iy``). A study-A run holds 10^5-10^6 rows of a few hundred distinct RNAs, so scaling the table and gathering
+    rows is cheaper than scaling the matrix. Relies on ``StandardScaler.transform`` scaling in its input's dtype
+    (scikit-learn 1.9, pinned; ``test_pair_embeddings_*`` checks it)."""
 
     table: np.ndarray
     ix: np.ndarray
@@ -101,11 +102,12 @@ class PairEmbeddings:
                  for i in (self.ix, self.iy)]
         return models.concatenated_scaler(*sides)
 
-    def scaled(self, scaler: StandardScaler, dtype=np.float32) -> np.ndarray:
-        """``scaler.transform(matrix()).astype(dtype)``, element for element, from the scaled table."""
+    def scaled(self, scaler: StandardScaler, dtype=np.float32, compute=None) -> np.ndarray:
+        """``scaler.transform(matrix().astype(compute)).astype(dtype)``, element for element (StandardScaler
+        transforms in its input's dtype: ``compute``, default the table's), gathered from the scaled table."""
         d, halves = self.table.shape[1], []
         for sl in (slice(0, d), slice(d, 2 * d)):
-            half = self.table.copy()  # in place, in the table's dtype, as StandardScaler.transform
+            half = self.table.astype(compute or self.table.dtype)  # a copy, scaled in place as transform does
             half -= scaler.mean_[sl].astype(half.dtype)
             half /= scaler.scale_[sl].astype(half.dtype)
             halves.append(half.astype(dtype, copy=False))
@@ -346,7 +348,10 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         pair_part = pairing.model_matrix(pf)  # the embeddings' columns keep their scaler; only these are fitted
         part_scaler = StandardScaler().fit(pair_part[train])
         pair_scaler = models.concatenated_scaler(scaler, part_scaler)
-        xp = np.hstack([x, part_scaler.transform(pair_part).astype(np.float32)])  # [emb(x); emb(y); pair], scaled
+        # [emb(x); emb(y); pair], scaled as pair_scaler.transform(np.hstack([emb, pair_part])) scales it: in
+        # float64 (pair_part's dtype), the way the saved pair network's inputs are made (cli.newdata)
+        xp = np.hstack([features.scaled(scaler, compute=pair_part.dtype),
+                        part_scaler.transform(pair_part).astype(np.float32)])
         if pair_network:
             pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)
