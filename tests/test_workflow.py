@@ -79,9 +79,10 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert "02_interactions_train__Compact__C3__s2__norev__ablation" in names
         priority = planned_priorities(PROFILES[profile])  # cache jobs first (pages wait for them), then long pages
         assert priority["study=pairs, shard=0"] == priority["study=localization, shard=0"] == 3
-        assert priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"] == 2
+        assert (priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"]
+                == priority["05_localization_data"] == 2)
         assert priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"] == 1
-        assert priority["05_localization_data"] == priority["03_interactions_compare"] == 0
+        assert priority["01_interactions_data"] == priority["03_interactions_compare"] == 0
 
 
 def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(rehearsal):
