@@ -81,7 +81,8 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert priority["study=pairs, shard=0"] == priority["study=localization, shard=0"] == 3
         assert (priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"]
                 == priority["05_localization_data"] == 2)
-        assert priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"] == 1
+        assert (priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"]
+                == priority["04_interactions_latent"] == priority["07_localization_compare"] == 1)
         assert priority["01_interactions_data"] == priority["03_interactions_compare"] == 0
 
 
