@@ -10,8 +10,8 @@ from rnalib import data
 from rnalib.embedding import embed
 from rnalib.embedding.cache import EmbeddingCache
 from rnalib.interactions import sampling
-from rnalib.learning import models
 from rnalib.interactions import study as interactions
+from rnalib.learning import models
 from rnalib.learning.train import TrainConfig
 
 

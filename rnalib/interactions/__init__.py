@@ -12,7 +12,8 @@
 - ``trust``: what a new pair's score is worth — its protocol case, that protocol's measured figures, and a
   calibrator fitted on the validation pairs.
 """
-from .study import (BASELINES, InteractionRun, PairEmbeddings, PAIR_FEATURE_STEPS, PAIR_MODEL_FILE, PAIR_MODELS, aim_sentences,
+from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FILE, PAIR_MODELS, PairEmbeddings,
+                    aim_sentences,
                     augmentation_differences, boosting_scores, both_seen_scores, config_table, family_degree_scores,
                     fit_seconds_table, latent, length_only_scores, load_model, load_results, make_dataset,
                     metrics_frame, model_differences, model_label, over_splits, pair_feature_effects, pair_features,
@@ -23,7 +24,8 @@ from .study import (BASELINES, InteractionRun, PairEmbeddings, PAIR_FEATURE_STEP
 from .trust import (FAMILIES_UNKNOWN, calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases,
                     protocol_figures, reliability, reliability_on_test)
 
-__all__ = ["BASELINES", "InteractionRun", "PairEmbeddings", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE", "PAIR_MODELS", "aim_sentences",
+__all__ = ["BASELINES", "InteractionRun", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE", "PAIR_MODELS", "PairEmbeddings",
+           "aim_sentences",
            "augmentation_differences", "boosting_scores", "both_seen_scores", "config_table", "family_degree_scores",
            "fit_seconds_table", "latent", "length_only_scores", "load_model", "load_results", "make_dataset",
            "metrics_frame", "model_differences", "model_label", "over_splits", "pair_feature_effects",
