@@ -74,8 +74,8 @@ def weighted_binary_metrics(y: np.ndarray, prob: np.ndarray, threshold: float,
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     prob = np.asarray(prob)
     order = np.argsort(-prob.astype(float), kind="mergesort")
-    score, pos = prob[order].astype(float), y[order] == 1
-    called = prob[order] >= threshold  # in the scores' own dtype, as binary_metrics compares
+    ranked, pos = prob[order], y[order] == 1
+    score, called = ranked.astype(float), ranked >= threshold  # called in the scores' own dtype, as binary_metrics
     w = weights[:, order]
     last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1] if len(score) else np.empty(0, int)
     tps = np.cumsum(np.where(pos, w, 0.0), axis=1)[:, last]   # weight of positives scored ≥ each distinct score
