@@ -41,14 +41,16 @@ def planned(configs, cwd=REPO, *args):
 
 def planned_priorities(configs):
     """Each job's scheduling priority, as a forced dry run lists it (0 when the job lists none), by its wildcards
-    (``name=...`` for a page, ``study=..., shard=...`` for a cache job)."""
+    (``name=...`` for a page, ``html:name`` for its rendering, ``study=..., shard=...`` for a cache job)."""
     out = snakemake(configs, "-n", "--forceall", "--cores", "2").stdout
     found = {}
     for block in re.split(r"\n\[", out):
         wildcards = re.search(r"^\s*wildcards: (.+)$", block, re.M)
-        if re.search(r"^(local)?rule (notebook|embed):", block, re.M) and wildcards:
+        rule = re.search(r"^(?:local)?rule (notebook|embed|html):", block, re.M)
+        if rule and wildcards:
             level = re.search(r"^\s*priority: (\d+)", block, re.M)
-            found[wildcards.group(1).removeprefix("name=")] = int(level.group(1)) if level else 0
+            key = wildcards.group(1).removeprefix("name=")
+            found[f"html:{key}" if rule.group(1) == "html" else key] = int(level.group(1)) if level else 0
     return found
 
 
@@ -84,6 +86,8 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         assert (priority["02_interactions_train__Compact__C3__s0"] == priority["06_localization_locas__noscl"]
                 == priority["04_interactions_latent"] == priority["07_localization_compare"] == 1)
         assert priority["01_interactions_data"] == priority["03_interactions_compare"] == 0
+        renders = {k: v for k, v in priority.items() if k.startswith("html:")}  # each right after its page
+        assert len(renders) == counts["html"] and set(renders.values()) == {4}
 
 
 def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(rehearsal):
