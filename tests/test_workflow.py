@@ -98,7 +98,7 @@ def test_rehearsal_runs_every_page_of_the_full_profile_with_foundation_models(re
     assert runs["02_interactions_train__Baseline__C1__s0"]["embedder"].startswith("rnafm-L2-")
     assert runs["06_localization_locas__scl_theta0.5"]["embedder"].startswith("rinalmo-cls-L2-")
     windowed = runs["06_localization_locas__scl_theta0.8_windows"]["embedder"]
-    assert windowed.startswith("rinalmo-cls-L2-") and "-windows-ends-4x1000-5p1+whole" in windowed
+    assert windowed.startswith("rinalmo-cls-L2-") and "-windows-ends-4x250-5p1+whole" in windowed  # window_nt: 250
     assert not any(r["fallback"] for r in runs.values())
     assert all((out / r["html"]).is_file() for r in runs.values())
     assert "url=00_summary.html" in (out / "index.html").read_text()  # the site opens on the summary
