@@ -83,7 +83,8 @@ def test_pair_embeddings_scale_like_a_scaler_fitted_on_the_matrix(seed_csv, tmp_
 def test_pair_embeddings_match_the_matrix_with_constant_columns_and_one_sided_rnas():
     """A constant column, a k-mer absent from every training RNA, RNAs used on one side only or only by test
     rows: the weighted scaler equals StandardScaler on the training rows of the matrix, and ``scaled`` equals its
-    transform, in the table's dtype and in float64 (as [emb; pair features] is scaled), element for element."""
+    transform, in the table's dtype and in float64 (as ``with_pair_features`` scales [emb; pair features]),
+    element for element."""
     rng = np.random.default_rng(0)
     table = rng.random((12, 5)).astype(np.float32) * np.float32(0.5) + np.float32(0.25)
     table[:, 0] = 0.1                   # constant
@@ -102,8 +103,11 @@ def test_pair_embeddings_match_the_matrix_with_constant_columns_and_one_sided_rn
     pair_part = rng.random((340, 3))
     part_scaler = StandardScaler().fit(pair_part[train])
     old = models.concatenated_scaler(fitted, part_scaler).transform(np.hstack([matrix, pair_part])).astype(np.float32)
-    new = np.hstack([emb.scaled(fitted, compute=np.float64), part_scaler.transform(pair_part).astype(np.float32)])
+    new = emb.with_pair_features(fitted, pair_part, part_scaler)
+    assert new.dtype == np.float32
     np.testing.assert_array_equal(new, old)
+    with pytest.raises(ValueError, match="expected"):
+        emb.scaled(fitted, out=np.empty((340, 10), dtype=np.float64))
     assert not np.array_equal(emb.scaled(fitted), new[:, :10])  # float32 scaling differs in the last bits
 
 

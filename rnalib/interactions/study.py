@@ -102,18 +102,36 @@ class PairEmbeddings:
                  for i in (self.ix, self.iy)]
         return models.concatenated_scaler(*sides)
 
-    def scaled(self, scaler: StandardScaler, dtype=np.float32, compute=None) -> np.ndarray:
+    def scaled(self, scaler: StandardScaler, dtype=np.float32, compute=None, out: np.ndarray | None = None
+               ) -> np.ndarray:
         """``scaler.transform(matrix().astype(compute)).astype(dtype)``, element for element (StandardScaler
-        transforms in its input's dtype: ``compute``, default the table's), gathered from the scaled table."""
+        transforms in its input's dtype: ``compute``, default the table's), gathered from the scaled table.
+        ``out``: an array of shape (rows, width) and dtype ``dtype`` to write into (e.g. the first columns of a
+        wider matrix) instead of a new one."""
         d, halves = self.table.shape[1], []
         for sl in (slice(0, d), slice(d, 2 * d)):
             half = self.table.astype(compute or self.table.dtype)  # a copy, scaled in place as transform does
             half -= scaler.mean_[sl].astype(half.dtype)
             half /= scaler.scale_[sl].astype(half.dtype)
             halves.append(half.astype(dtype, copy=False))
-        out = np.empty((len(self.ix), 2 * d), dtype=dtype)
+        if out is None:
+            out = np.empty((len(self.ix), 2 * d), dtype=dtype)
+        elif out.shape != (len(self.ix), 2 * d) or out.dtype != np.dtype(dtype):
+            raise ValueError(f"out has shape {out.shape} and dtype {out.dtype}; expected {(len(self.ix), 2 * d)} "
+                             f"and {np.dtype(dtype)}")
         np.take(halves[0], self.ix, axis=0, out=out[:, :d], mode="clip")  # indices valid by construction
         np.take(halves[1], self.iy, axis=0, out=out[:, d:], mode="clip")
+        return out
+
+    def with_pair_features(self, scaler: StandardScaler, pair_part: np.ndarray, part_scaler: StandardScaler
+                           ) -> np.ndarray:
+        """[emb(x); emb(y); pair features] in float32, shape (rows, width + pair_part's columns), scaled as
+        ``concatenated_scaler(scaler, part_scaler).transform(np.hstack([matrix(), pair_part]))`` scales it: in
+        pair_part's dtype (float64), the way the saved pair network's inputs are made (``cli.newdata``). Built in
+        one allocation (a fresh 1-2 GB array costs seconds of page faults)."""
+        out = np.empty((len(self.ix), self.width + pair_part.shape[1]), dtype=np.float32)
+        self.scaled(scaler, compute=pair_part.dtype, out=out[:, :self.width])
+        out[:, self.width:] = part_scaler.transform(pair_part)
         return out
 
 
@@ -327,11 +345,13 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
     model, history, best_epoch = None, pd.DataFrame(columns=["epoch", "train_loss", "val_loss", "lr"]), -1
     scores, seconds = {}, {}
     clock = time.perf_counter()
+    x_train = x[train]  # one copy for both models (a fresh 1-2 GB array costs seconds of page faults)
     if train_network:
-        model, history, best_epoch = train_classifier(x[train], y[train], x[val], y[val], config, progress)
+        model, history, best_epoch = train_classifier(x_train, y[train], x[val], y[val], config, progress)
         scores["model"] = predict_proba(model, x)
         seconds["model"], clock = time.perf_counter() - clock, time.perf_counter()
-    logistic = models.fit_logistic(x[train], y[train], split_seed)
+    logistic = models.fit_logistic(x_train, y[train], split_seed)
+    del x_train
     scores |= {
         "logistic_regression": logistic.predict_proba(x)[:, 1],
         "degree_only": models.degree_scores(sampling.training_degrees(dataset), dataset["src_x"], dataset["src_y"]),
@@ -348,15 +368,14 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         pair_part = pairing.model_matrix(pf)  # the embeddings' columns keep their scaler; only these are fitted
         part_scaler = StandardScaler().fit(pair_part[train])
         pair_scaler = models.concatenated_scaler(scaler, part_scaler)
-        # [emb(x); emb(y); pair], scaled as pair_scaler.transform(np.hstack([emb, pair_part])) scales it: in
-        # float64 (pair_part's dtype), the way the saved pair network's inputs are made (cli.newdata)
-        xp = np.hstack([features.scaled(scaler, compute=pair_part.dtype),
-                        part_scaler.transform(pair_part).astype(np.float32)])
+        xp = features.with_pair_features(scaler, pair_part, part_scaler)
+        xp_train = xp[train]
         if pair_network:
-            pair_model = train_classifier(xp[train], y[train], xp[val], y[val], config, progress)[0]
+            pair_model = train_classifier(xp_train, y[train], xp[val], y[val], config, progress)[0]
             scores["network_pair"] = predict_proba(pair_model, xp)
             seconds["network_pair"], clock = time.perf_counter() - clock, time.perf_counter()
-        pair_logistic = models.fit_logistic(xp[train], y[train], split_seed, init=logistic)  # warm start
+        pair_logistic = models.fit_logistic(xp_train, y[train], split_seed, init=logistic)  # warm start
+        del xp_train
         scores["logistic_pair"] = pair_logistic.predict_proba(xp)[:, 1]
         seconds["logistic_pair"], clock = time.perf_counter() - clock, time.perf_counter()
         scores["hgb_pair"] = boosting_scores(pf, y, train & original, split_seed)
