@@ -243,6 +243,10 @@ def test_weighting_differences_pair_degree_and_uniform_runs_of_the_same_split():
     table = interactions.weighting_differences(pd.DataFrame(rows)).set_index("model")
     assert table.loc["A", "n"] == 2 and table.loc["A", "mean"] == pytest.approx(-0.015)  # split 2 has no pair
     assert table.loc["A", "n_ahead"] == 1 and table.loc["degree_only", "mean"] == pytest.approx(-0.2)
+    # networks that kept warmup weights on split 0 left out: the network's difference is split 1's alone
+    kept = interactions.weighting_differences(pd.DataFrame(rows), skip=frozenset({("C1", 0, "model")})).set_index("model")
+    assert kept.loc["A", "n"] == 1 and kept.loc["A", "mean"] == pytest.approx(0.02)
+    assert kept.loc["degree_only", "mean"] == pytest.approx(-0.2)
 
 
 def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epochs=12):
@@ -263,6 +267,25 @@ def test_training_status_flags_unconverged_and_warmup_runs():
     # C2 peaked at epoch 10 of 12, but early stopping never fired: the budget ended it
     assert status["used_budget"].tolist() == [True, False, False, True]
     assert status["inside_warmup"].tolist() == [False, True, False, False] and status.loc["C1", "max_epochs"] == 12
+    assert set(status["network"]) == {"embeddings"}
+
+
+def test_training_status_has_a_row_for_the_pair_network_and_says_which_kept_warmup_weights():
+    runs = [{**_summary("A", "C3", seed, best, best + 5, (0.6, 0.5, 0.7), (0.5, 0.5, 0.5)),
+             "network_pair_training": {"best_epoch": pair_best, "epochs_run": pair_best + 5}}
+            for seed, best, pair_best in [(0, 0, 0), (1, 3, 1), (2, 0, 4)]]
+    status = interactions.training_status(runs + [_summary("A", "C1", 0, 11, 12, (0.9, 0.8, 1), (0.7, 0.6, 0.8))])
+    pair = status[status.network == "embeddings + pair features"]
+    assert pair["best_epoch"].tolist() == [0, 1, 4] and pair["epochs_run"].tolist() == [5, 6, 9]
+    assert pair["inside_warmup"].tolist() == [True, True, False] and len(status) == 7
+    assert interactions.training_caveats(status) == [
+        "C3 (uniform negatives): the network on embeddings kept weights from inside its warmup (best epoch 0, 0) "
+        "on 2 of 3 splits",
+        "C3 (uniform negatives): the network on embeddings + pair features kept weights from inside its warmup "
+        "(best epoch 0, 1) on 2 of 3 splits",
+        "C1 (uniform negatives): the network on embeddings had its best epoch the last of its 12 on 1 of 1 splits: "
+        "still improving when the budget ended"]
+    assert interactions.training_caveats(status[status.protocol == "C3"].assign(inside_warmup=False)) == []
 
 
 def test_table2_intervals_say_which_configurations_separate():
@@ -273,6 +296,13 @@ def test_table2_intervals_say_which_configurations_separate():
     assert table["model"].tolist() == ["Wide", "degree-only", "Deep", "Tiny"]  # the baseline once per split
     assert set(interactions.separable_pairs(table)) == {("Tiny", "Wide"), ("Tiny", "degree-only"), ("Deep", "Tiny")}
     assert interactions.separable_pairs(table[table.model != "Tiny"]) == []
+    overlaps = interactions.interval_overlaps(table[table.model != "Tiny"])
+    # degree-only [0.50, 0.83] lies inside Deep [0.40, 0.85] and Wide [0.45, 0.86] (share 1); Deep and Wide
+    # overlap by 0.40 of Wide's 0.41, the smallest share
+    assert (overlaps.a[0], overlaps.b[0]) == ("Deep", "Wide") and overlaps.share_of_narrower[1:].tolist() == [1, 1]
+    assert overlaps.overlap[0] == pytest.approx(0.40) and overlaps.share_of_narrower[0] == pytest.approx(0.40 / 0.41)
+    assert interactions.interval_overlaps(table).set_index(["a", "b"]).loc[("Deep", "Tiny"), "overlap"] == 0.0
+
 
 def _long(values):
     return pd.DataFrame([{"tag": "", "protocol": "C3", "weighting": "uniform", "split_seed": seed, "config": "N",

@@ -1,5 +1,6 @@
 """The command line for new RNAs: `embed` a FASTA file, `predict-pairs` with a saved study-A model; inputs checked
 like the loaders' (one line: file, record, problem), outputs written whole or not at all."""
+import json
 import warnings
 
 import numpy as np
@@ -117,6 +118,9 @@ def test_predict_pairs_writes_pairing_and_scores_with_the_pair_network(saved_run
     assert {"best_site_start", "supplementary_3p", "duplex_x_start", "duplex_y_end"} <= set(scores.columns)
     plain = newdata.predict_pairs(csv, folder, tmp_path / "p.csv", progress=False)
     assert list(plain["duplex_mfe"].sort_values()) == list(scores["duplex_mfe"].sort_values())
+    # the pair network's epochs are saved like the embedding network's (max_epochs 2: one or two run)
+    saved = json.loads((folder / "metrics.json").read_text())["network_pair_training"]
+    assert 0 <= saved["best_epoch"] < saved["epochs_run"] <= 2
 
 
 def test_predict_pairs_flags_pairs_without_information_and_writes_by_suffix(saved_run, tmp_path, capsys):

@@ -359,7 +359,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "all_negative": models.all_negative_scores(len(dataset)),
     }
     seconds["logistic_regression"], clock = time.perf_counter() - clock, time.perf_counter()
-    pf, pair_model, pair_scaler = None, None, None
+    pf, pair_model, pair_scaler, pair_training = None, None, None, {}
     if pairing_features:
         pf = pairing.for_dataset(dataset, cache, progress)
         seconds["pairing_features"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -371,7 +371,9 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         xp = features.with_pair_features(scaler, pair_part, part_scaler)
         xp_train = xp[train]
         if pair_network:
-            pair_model = train_classifier(xp_train, y[train], xp[val], y[val], config, progress)[0]
+            pair_model, pair_history, pair_best = train_classifier(xp_train, y[train], xp[val], y[val], config,
+                                                                   progress)
+            pair_training = {"best_epoch": pair_best, "epochs_run": len(pair_history)}
             scores["network_pair"] = predict_proba(pair_model, xp)
             seconds["network_pair"], clock = time.perf_counter() - clock, time.perf_counter()
         pair_logistic = models.fit_logistic(xp_train, y[train], split_seed, init=logistic)  # warm start
@@ -392,6 +394,7 @@ def run_interactions(pairs: pd.DataFrame, choice: EmbedderChoice, config: TrainC
         "variant": None, "protocol": protocol, "weighting": weighting, "split_seed": split_seed,
         "max_pairs": max_pairs, "best_epoch": best_epoch, "epochs_run": len(history),
         "warmup_epochs": config.warmup_epochs, "nominal_negative_ratio": ratio,
+        **({"network_pair_training": pair_training} if pair_training else {}),
         "all_negative_accuracy_floor": float(1 - y[to].mean()),  # realised: cut ratios leave it below ratio/(ratio+1)
         "test_prevalence": float(y[to].mean()), "val_prevalence": float(y[vo].mean()),
         "counts": split_counts(dataset, len(positives)),
@@ -585,10 +588,15 @@ def paired_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFram
     return table.rename(columns={"model": "config", "other": "baseline"}).reset_index(drop=True)
 
 
-def weighting_differences(long: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+def weighting_differences(long: pd.DataFrame, metric: str = "auroc",
+                          skip: frozenset[tuple[str, int, str]] = frozenset()) -> pd.DataFrame:
     """Degree-weighted minus uniform negatives for every model on the same split (same protocol and split seed),
     summarised over splits: mean, sd, n, 95% t-interval, ``n_ahead`` (splits where degree-weighted scored higher).
-    One row per (tag, protocol, model); networks named by configuration."""
+    One row per (tag, protocol, model); networks named by configuration. ``skip``: (protocol, split seed, model as
+    in ``metrics.json``) left out on both sides, e.g. networks that kept weights from inside their warmup."""
+    if skip:
+        keys = zip(long["protocol"], long["split_seed"], long["model"])
+        long = long[[k not in skip for k in keys]]
     part = _ranked(_named(long, matched=False), metric)
     on = ["tag", "protocol", "split_seed", "model"]
     both = _paired(part[part["weighting"] == "degree"][on + ["value"]],
@@ -753,25 +761,52 @@ def protocol_sentences(long: pd.DataFrame, metric: str = "auroc", link=None, cha
 
 
 def training_status(summaries: list[dict]) -> pd.DataFrame:
-    """Where each trained network stopped: one row per run with a network (variant, protocol, weighting, split
-    seed, configuration), its best epoch, epochs run, epoch budget, learning rate, and three flags —
+    """Where each trained network stopped: one row per network of a run (``network``: "embeddings", the paper's
+    input, or "embeddings + pair features", ``network_pair``) with the run's variant, protocol, weighting, split
+    seed and configuration, its best epoch, epochs run, epoch budget, learning rate, and three flags —
     ``best_is_last`` (the best validation epoch is the last one run: training had not converged, the budget cut
     it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
     validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
-    kept weights come from the warmup, before the full learning rate). Epochs count from 0."""
+    kept weights come from the warmup, before the full learning rate). Epochs count from 0. Runs saved before
+    the pair network's epochs were recorded give no row for it."""
     rows = []
     for s in summaries:
-        if s.get("best_epoch", -1) < 0:
-            continue
         config = s["manifest"]["parameters"]["config"] if "manifest" in s else {}
         budget = config.get("max_epochs")
-        rows.append({"variant": s.get("variant"), "protocol": s["protocol"], "weighting": s["weighting"],
-                     "split_seed": s["split_seed"], "config": s.get("config"), "best_epoch": s["best_epoch"],
-                     "epochs_run": s["epochs_run"], "max_epochs": budget, "lr": config.get("lr"),
-                     "best_is_last": s["best_epoch"] == s["epochs_run"] - 1,
-                     "used_budget": budget is not None and s["epochs_run"] >= budget,
-                     "inside_warmup": s["best_epoch"] < s.get("warmup_epochs", 0)})
-    return pd.DataFrame(rows)
+        for network, fit in (("embeddings", s), ("embeddings + pair features", s.get("network_pair_training", {}))):
+            if fit.get("best_epoch", -1) < 0:
+                continue
+            rows.append({"network": network, "variant": s.get("variant"), "protocol": s["protocol"],
+                         "weighting": s["weighting"], "split_seed": s["split_seed"], "config": s.get("config"),
+                         "best_epoch": fit["best_epoch"], "epochs_run": fit["epochs_run"], "max_epochs": budget,
+                         "lr": config.get("lr"), "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1,
+                         "used_budget": budget is not None and fit["epochs_run"] >= budget,
+                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0)})
+    return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
+                                       "best_epoch", "epochs_run", "max_epochs", "lr", "best_is_last", "used_budget",
+                                       "inside_warmup"])
+
+
+def training_caveats(status: pd.DataFrame) -> list[str]:
+    """What limits the networks' figures, one sentence per (protocol, weighting, network) of ``training_status``
+    with a flagged run: weights kept from inside the warmup ("C3 (uniform negatives): the network on embeddings kept
+    weights from inside its warmup (best epoch 0, 0) on 2 of 3 splits": a barely trained network), and a best
+    epoch that is the last one run ("... had its best epoch the last of its 20 on 2 of 5 splits: still improving
+    when the budget ended"). Empty when nothing is flagged."""
+    lines = []
+    if not len(status):
+        return lines
+    for (protocol, weighting, network), part in status.groupby(["protocol", "weighting", "network"], sort=False):
+        head = f"{protocol} ({weighting} negatives): the network on {network}"
+        warm, last = part[part.inside_warmup], part[part.best_is_last & ~part.inside_warmup]
+        if len(warm):
+            lines.append(f"{head} kept weights from inside its warmup (best epoch "
+                         f"{', '.join(str(e) for e in warm.best_epoch)}) on {len(warm)} of {len(part)} splits")
+        if len(last):
+            budgets = ", ".join(f"{int(b)}" for b in sorted(set(last.epochs_run)))
+            lines.append(f"{head} had its best epoch the last of its {budgets} on {len(last)} of {len(part)} splits: "
+                         "still improving when the budget ended")
+    return lines
 
 
 def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple[str, ...] = ("degree_only",)
@@ -789,6 +824,23 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
                 rows.append({"model": s.get("config") if model == "model" else model_label(model),
                              "value": stats["value"], "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
     return pd.DataFrame(rows)
+
+
+def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of rows of ``run_intervals``: the length of their intervals' overlap (0 when disjoint) and that
+    length as a share of the narrower interval (1: one interval lies inside the other), smallest share first."""
+    rows = table.set_index("model")
+    out = []
+    for a in rows.index:
+        for b in rows.index:
+            if a < b:
+                overlap = max(0.0, min(rows.at[a, "ci_high"], rows.at[b, "ci_high"])
+                              - max(rows.at[a, "ci_low"], rows.at[b, "ci_low"]))
+                narrower = min(rows.at[m, "ci_high"] - rows.at[m, "ci_low"] for m in (a, b))
+                out.append({"a": a, "b": b, "overlap": overlap,
+                            "share_of_narrower": overlap / narrower if narrower else 1.0})
+    return pd.DataFrame(out, columns=["a", "b", "overlap", "share_of_narrower"]).sort_values(
+        "share_of_narrower", kind="stable").reset_index(drop=True)
 
 
 def separable_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
