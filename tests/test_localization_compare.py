@@ -95,9 +95,42 @@ def test_prior_sentence_is_generated_from_the_numbers():
     text = compare.prior_sentence([prior, model])
     assert "equals or beats LOCAS's published average precision, one-error and ranking loss but not coverage " \
            "(2.307 vs 2.126)" in text
-    assert "Every trained model (1) beats the prior on every fold" in text
-    assert "average precision +0.0014 to +0.0026" in text and "ranking loss −0.005 to −0.007" in text
-    assert "only one-error (0.0079) is identical" in text
-    worse = run("noscl", "noscl", [{**base, "average_precision": 0.94}, {**base, "average_precision": 0.95}])
-    assert "only in some folds (average precision on 1 of 2" in compare.prior_sentence([prior, worse])
+    assert "Average precision: better on every fold for every trained model (1) (+0.0014 to +0.0026)." in text
+    assert "Ranking loss: better on every fold for every trained model (1) (−0.005 to −0.007)." in text
+    assert "One-error: identical on every fold for every trained model (1) (0.0079)." in text
+    mixed = run("noscl", "noscl", [{**base, "average_precision": 0.94}, {**base, "average_precision": 0.95}])
+    lower = run("lr", "logistic_regression", [{**base, "average_precision": 0.944, "one_error": 0.009}] * 2)
+    text = compare.prior_sentence([prior, model, mixed, lower])
+    assert ("Average precision: better on every fold for scl_theta0.8 (+0.0014 to +0.0026); better on only some "
+            "folds for noscl (1 of 2); never better for logistic_regression (−0.001 to −0.001).") in text
+    assert "One-error: identical on every fold for scl_theta0.8, noscl (0.0079); never better for " \
+           "logistic_regression (+0.0011 to +0.0011)." in text
+    assert compare._signed(-0.0077, -9.1e-05, "ranking_loss") == "−0.000091 to −0.0077"
     assert compare.prior_sentence([model]) == ""
+
+
+def test_cnn_scale_sentence_reads_the_runs_parameters_and_histories(tmp_path):
+    def run(variant, method, encoder, seq_nt, best_per_fold, stage):
+        folder = tmp_path / variant
+        folder.mkdir()
+        rows = [{"epoch": e, "train_loss": 1.0, "val_loss": abs(e - best) + 0.1, "stage": stage, "fold": k}
+                for k, best in enumerate(best_per_fold) for e in range(4)]
+        rows += [{"epoch": 0, "train_loss": 1.0, "val_loss": 0.0, "stage": "head", "fold": 0}]  # not the CNN's stage
+        pd.DataFrame(rows).to_csv(folder / "history.csv.gz", index=False)
+        config = {"encoder": encoder, "seq_nt": seq_nt, "cnn_width": 16, "cnn_epochs": 4}
+        return {"variant": variant, "method": method, "folder": str(folder),
+                "manifest": {"parameters": {"config": config}}}
+
+    cnn = run("seqcnn", "seqcnn", "mlp", 500, [3, 1, 3], "classification")
+    locas = run("scl_theta0.8_seqcnn", "scl", "seqcnn", 500, [0, 3, 2], "contrastive")
+    kmer = run("scl_theta0.5", "scl", "mlp", 500, [3, 3, 3], "contrastive")
+    assert compare.cnn_runs([cnn, locas, kmer]) == [cnn, locas]
+    epochs = compare.cnn_best_epochs(locas)
+    assert epochs.best_epoch.tolist() == [0, 3, 2] and epochs.best_is_last.tolist() == [False, True, False]
+    text = compare.cnn_scale_sentence([cnn, locas, kmer])
+    assert text.startswith("The measured CNN rows come from a CNN reading 500 nt of each mRNA (EDCLoc: 8,000), 16 "
+                           "filters per first-layer kernel, at most 4 epochs; its best validation epoch was its last "
+                           "(still improving) on 2 of 3 folds of `seqcnn` and 1 of 3 folds of `scl_theta0.8_seqcnn`.")
+    assert "not measured here" in text
+    full = run("seqcnn_full", "seqcnn", "mlp", 8000, [1], "classification")
+    assert "not measured" not in compare.cnn_scale_sentence([full]) and compare.cnn_scale_sentence([kmer]) == ""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from rnalib.data import LOC_CLASSES
 
-from .published import PUBLISHED_AUROC, PUBLISHED_LOCAS, PUBLISHED_MCC
+from .published import EDCLOC_INPUT_NT, PUBLISHED_AUROC, PUBLISHED_LOCAS, PUBLISHED_MCC
 from .study import LOWER_IS_BETTER, MIN_TEST_LABELS, prior_vs_published
 
 RULE_COLUMN = {"tuned": "pred", "fixed": "pred05"}
@@ -154,6 +154,45 @@ def scarce_sentence(records: pd.DataFrame, folds: pd.DataFrame, predictions: pd.
     return " ".join(sentences)
 
 
+def cnn_runs(summaries: list[dict]) -> list[dict]:
+    """The runs whose model is the sequence CNN: the CNN alone (method ``seqcnn``) or as LOCAS's encoder."""
+    return [s for s in summaries if s["method"] == "seqcnn"
+            or s["manifest"]["parameters"]["config"].get("encoder") == "seqcnn"]
+
+
+def cnn_best_epochs(summary: dict) -> pd.DataFrame:
+    """Per fold of a CNN run (``cnn_runs``), the epoch with the lowest validation loss of the stage that trains the
+    CNN (``classification`` for seqcnn, ``contrastive`` when it is LOCAS's encoder) and the epochs run, from the
+    run's ``history.csv.gz``; columns fold, best_epoch, epochs_run, best_is_last. Epochs count from 0."""
+    history = pd.read_csv(Path(summary["folder"]) / "history.csv.gz")
+    stage = "classification" if summary["method"] == "seqcnn" else "contrastive"
+    rows = [{"fold": fold, "best_epoch": int(part.loc[part.val_loss.idxmin(), "epoch"]), "epochs_run": len(part)}
+            for fold, part in history[history.stage == stage].groupby("fold")]
+    out = pd.DataFrame(rows, columns=["fold", "best_epoch", "epochs_run"])
+    return out.assign(best_is_last=out.best_epoch == out.epochs_run - 1)
+
+
+def cnn_scale_sentence(summaries: list[dict]) -> str:
+    """What the measured CNN rows are, from the runs' own parameters and histories: the input length against
+    EDCLoc's 8,000 nt, filters per first-layer kernel, the epoch budget and on how many folds the best epoch was
+    the last; whether any run was at EDCLoc's scale (else its full-profile target is not measured). Empty
+    without a CNN run."""
+    runs = cnn_runs(summaries)
+    if not runs:
+        return ""
+    config = runs[0]["manifest"]["parameters"]["config"]
+    last = _join([f"{int(e.best_is_last.sum())} of {len(e)} folds of `{s['variant']}`"
+                  for s, e in ((s, cnn_best_epochs(s)) for s in runs)])
+    text = (f"The measured CNN rows come from a CNN reading {config['seq_nt']:,} nt of each mRNA (EDCLoc: "
+            f"{EDCLOC_INPUT_NT:,}), {config['cnn_width']} filters per first-layer kernel, at most "
+            f"{config['cnn_epochs']} epochs; its best validation epoch was its last (still improving) on {last}.")
+    if max(s["manifest"]["parameters"]["config"]["seq_nt"] for s in runs) < EDCLOC_INPUT_NT:
+        text += (" They are a lower bound for a sequence-only peer, not a reproduction of EDCLoc; no run at EDCLoc's "
+                 "scale (the full profile, meant for a GPU) is in these results, so how such a CNN compares with "
+                 "EDCLoc's published figures at its own scale is not measured here.")
+    return text
+
+
 def _span(values: list[int]) -> str:
     return f"{min(values)}" if min(values) == max(values) else f"{min(values)}–{max(values)}"
 
@@ -181,39 +220,53 @@ def prior_sentence(summaries: list[dict], rule: str = "fixed") -> str:
     trained = [s for s in summaries if s["method"] != "label_prior"]
     if not trained:
         return text
-    deltas = {m: [] for m in RANKING_METRICS}
+    parts = [f"{_name(m).capitalize()}: " + "; ".join(_against_prior(prior, trained, m, rule, ours[m])) + "."
+             for m in RANKING_METRICS]
+    return text + " Fold by fold, the trained models against it. " + " ".join(parts)
+
+
+def _against_prior(prior: dict, trained: list[dict], metric: str, rule: str, prior_value: float) -> list[str]:
+    """The trained runs grouped by how they compare with the prior on ``metric`` over the folds both have:
+    better on every fold (with the range of differences), identical on every fold, never better, or better on
+    only some folds (with the count); "every trained model (n)" when one group holds them all."""
+    groups: dict[str, list[tuple[str, np.ndarray]]] = {}
     for s in trained:
-        for k, fold in s["folds"].items():
-            if k in prior["folds"]:
-                for m in RANKING_METRICS:
-                    deltas[m].append(fold[rule][m] - prior["folds"][k][rule][m])
-    better, identical, mixed = [], [], []
-    for m, d in deltas.items():
-        d = np.array(d)
-        gain = -d if m in LOWER_IS_BETTER else d
-        if np.all(np.abs(d) < 1e-9):
-            identical.append(m)
-        elif np.all(gain > 0):
-            better.append(f"{_name(m)} {_signed(d.min(), d.max(), m)}")
+        d = np.array([fold[rule][metric] - prior["folds"][k][rule][metric]
+                      for k, fold in s["folds"].items() if k in prior["folds"]])
+        gain = -d if metric in LOWER_IS_BETTER else d
+        outcome = ("identical" if np.all(np.abs(d) < 1e-9) else "better" if np.all(gain > 0)
+                   else "never better" if np.all(gain <= 1e-9) else "some")
+        groups.setdefault(outcome, []).append((s["variant"], d))
+    out = []
+    for outcome in ("better", "identical", "some", "never better"):
+        runs = groups.get(outcome, [])
+        if not runs:
+            continue
+        names = (f"every trained model ({len(trained)})" if len(runs) == len(trained)
+                 else ", ".join(v for v, _ in runs))
+        d = np.concatenate([x for _, x in runs])
+        if outcome == "better":
+            out.append(f"better on every fold for {names} ({_signed(d.min(), d.max(), metric)})")
+        elif outcome == "identical":
+            out.append(f"identical on every fold for {names} ({prior_value:.4f})")
+        elif outcome == "never better":
+            out.append(f"never better for {names} ({_signed(d.min(), d.max(), None)})")
         else:
-            mixed.append(f"{_name(m)} on {int((gain > 0).sum())} of {len(d)}")
-    n = len(trained)
-    if better:
-        text += (f" Every trained model ({n}) beats the prior on every fold, by {_join(better)}")
-    if mixed:
-        text += ("; trained models" if better else " Trained models") + \
-            f" beat it only in some folds ({_join(mixed)} model-folds)"
-    if identical:
-        values = _join([f"{_name(m)} ({ours[m]:.4f})" for m in identical])
-        verb = "is" if len(identical) == 1 else "are"
-        text += (", and only " if better or mixed else " ") + f"{values} {verb} identical"
-    return text + "."
+            out.append("better on only some folds for " + ", ".join(
+                f"{v} ({int(((-x if metric in LOWER_IS_BETTER else x) > 0).sum())} of {len(x)})" for v, x in runs))
+    return out
 
 
-def _signed(low: float, high: float, metric: str) -> str:
-    """A range of differences, smaller improvement first, with signs (−0.005 to −0.007 for a loss)."""
+def _signed(low: float, high: float, metric: str | None) -> str:
+    """A range of differences, smaller improvement first, with signs (−0.005 to −0.007 for a loss; two significant
+    digits, never in exponent notation); for a range of losses (``metric`` None) the smaller value first."""
     a, b = (high, low) if metric in LOWER_IS_BETTER else (low, high)
-    return f"{a:+.2g} to {b:+.2g}".replace("-", "−")  # two significant digits
+
+    def two(x: float) -> str:
+        text = f"{x:+.2g}"
+        return f"{x:+.{1 - int(np.floor(np.log10(abs(x))))}f}" if "e" in text else text
+
+    return f"{two(a)} to {two(b)}".replace("-", "−")
 
 
 def _join(items: list[str]) -> str:

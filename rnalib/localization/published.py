@@ -13,7 +13,8 @@ lines up with it. ``tests/test_published.py`` re-reads the paper text and checks
 * ``SUMMARY_LOCAS``: the LOCAS summary figures quoted in the text on Figure 2 (same values as
   ``localization.PUBLISHED_LOCAS``); ``PUBLISHED_MCC``: the rows ``localization.PUBLISHED_MCC`` uses.
 * ``EDCLOC_MCC``, ``EDCLOC_AUROC``: the sequence-only peer EDCLoc's per-class means (another paper,
-  ``EDCLOC_SOURCE``), in the same class order; ``PUBLISHED_AUROC`` holds the published AUROC rows.
+  ``EDCLOC_SOURCE``), in the same class order, and the length it reads (``EDCLOC_INPUT_NT``); ``PUBLISHED_AUROC``
+  holds the published AUROC rows.
 
 Inconsistencies in the paper itself are listed in ``PAPER_NOTES``.
 """
@@ -73,6 +74,8 @@ EDCLOC_MCC = (0.408, 0.104, 0.300, 0.388, 0.334, 0.222)
 ``CLASSES``)."""
 EDCLOC_AUROC = (0.781, 0.783, 0.740, 0.771, 0.758, 0.698)
 """EDCLoc's published per-class AUROC (order = ``CLASSES``)."""
+EDCLOC_INPUT_NT = 8000
+"""The length of mRNA EDCLoc reads (DM3Loc's layout: 2,000 nt from the 5′ end and 6,000 from the 3′ end)."""
 
 PUBLISHED_MCC = {**{f"{method} (published)": row for method, row in TABLE1_MCC.items()},
                  "LOCAS without SCL (published)": TABLE2_SCL_ABLATION["Without SCL"],
