@@ -62,7 +62,7 @@ def slurm_jobs(env: dict) -> dict[str, dict]:
     return jobs
 
 
-LAUNCHER = "workflow/profiles/slurm-local/snakemake_local.py"  # snakemake, status checks at most 5 s apart
+LAUNCHER = "workflow/profiles/slurm-local/snakemake_local.py"  # snakemake, status checks at most 2 s apart
 
 
 def snakemake_argv(*args: str) -> list[str]:
@@ -270,14 +270,14 @@ def test_the_site_is_the_local_rehearsals(slurm_rehearsal, rehearsal):
 
 
 def test_the_local_launcher_caps_the_pause_between_status_checks():
-    """The plugin's back-off (+10 s after every check without a finished job, up to 180 s) is capped at 5 s by the
-    test cluster's launcher; a shorter pause is kept; the launcher is Snakemake itself."""
+    """The plugin's back-off (+10 s after every check without a finished job, up to 180 s) is capped at
+    STATUS_CHECK_CAP_S (2 s) by the test cluster's launcher; a shorter pause is kept; the launcher is Snakemake."""
     probe = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('launcher', sys.argv[1]); "
-             "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); m.cap_status_checks(5); "
+             "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); m.cap_status_checks(); "
              "import snakemake_executor_plugin_slurm as s; e = s.Executor.__new__(s.Executor); "
              "e.next_seconds_between_status_checks = 180; a = e.next_seconds_between_status_checks; "
-             "e.next_seconds_between_status_checks = 2; print(a, e.next_seconds_between_status_checks)")
+             "e.next_seconds_between_status_checks = 1; print(a, e.next_seconds_between_status_checks)")
     done = subprocess.run([sys.executable, "-c", probe, str(REPO / LAUNCHER)], capture_output=True, text=True)
-    assert done.stdout.split() == ["5", "2"], done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "1"], done.stderr[-2000:]
     version = subprocess.run([sys.executable, str(REPO / LAUNCHER), "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\s*", version.stdout), version.stderr[-2000:]

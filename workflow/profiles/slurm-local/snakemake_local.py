@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-STATUS_CHECK_CAP_S = 5
+STATUS_CHECK_CAP_S = 2
 
 
 def cap_status_checks(seconds: float = STATUS_CHECK_CAP_S) -> None:
