@@ -283,9 +283,17 @@ def test_training_status_has_a_row_for_the_pair_network_and_says_which_kept_warm
         "on 2 of 3 splits",
         "C3 (uniform negatives): the network on embeddings + pair features kept weights from inside its warmup "
         "(best epoch 0, 1) on 2 of 3 splits",
-        "C1 (uniform negatives): the network on embeddings had its best epoch the last of its 12 on 1 of 1 splits: "
-        "still improving when the budget ended"]
+        "C1 (uniform negatives): the network on embeddings used its whole budget (12 epochs) on 1 of 1 splits, "
+        "early stopping never firing; its best epoch was the last on 1: still improving when the budget ended"]
     assert interactions.training_caveats(status[status.protocol == "C3"].assign(inside_warmup=False)) == []
+    # a run saved before the pair network's epochs were: a row without epochs, and a sentence that says so
+    old = {**_summary("A", "C4", 0, 0, 5, (0.6, 0.5, 0.7), (0.5, 0.5, 0.5))}
+    old["models"]["network_pair"] = old["models"]["model"]
+    status = interactions.training_status([old])
+    assert status.recorded.tolist() == [True, False] and status.best_epoch.isna().tolist() == [False, True]
+    assert interactions.training_caveats(status)[1] == (
+        "C4 (uniform negatives): the network on embeddings + pair features: its epochs were not recorded by these "
+        "runs (1 splits; saved before they were), so whether it left its warmup is not shown")
 
 
 def test_table2_intervals_say_which_configurations_separate():
@@ -299,9 +307,14 @@ def test_table2_intervals_say_which_configurations_separate():
     overlaps = interactions.interval_overlaps(table[table.model != "Tiny"])
     # degree-only [0.50, 0.83] lies inside Deep [0.40, 0.85] and Wide [0.45, 0.86] (share 1); Deep and Wide
     # overlap by 0.40 of Wide's 0.41, the smallest share
-    assert (overlaps.a[0], overlaps.b[0]) == ("Deep", "Wide") and overlaps.share_of_narrower[1:].tolist() == [1, 1]
+    assert {overlaps.a[0], overlaps.b[0]} == {"Deep", "Wide"} and overlaps.share_of_narrower[1:].tolist() == [1, 1]
     assert overlaps.overlap[0] == pytest.approx(0.40) and overlaps.share_of_narrower[0] == pytest.approx(0.40 / 0.41)
     assert interactions.interval_overlaps(table).set_index(["a", "b"]).loc[("Deep", "Tiny"), "overlap"] == 0.0
+    point = pd.DataFrame({"model": ["A", "A", "B"], "value": [0.5, 0.7, 0.9], "ci_low": [0.4, 0.7, 0.9],
+                          "ci_high": [0.6, 0.7, 0.9]})  # a name twice (two splits), two zero-width intervals
+    shares = interactions.interval_overlaps(point).set_index(["a", "b"])["share_of_narrower"]
+    assert shares.tolist() == [0.0, 0.0, 0.0] and interactions.interval_overlaps(point.head(1)).empty
+    assert interactions.interval_overlaps(point.assign(ci_high=[0.8, 0.7, 0.9])).share_of_narrower.tolist()[-1] == 1.0
 
 
 def _long(values):

@@ -106,6 +106,9 @@ def test_prior_sentence_is_generated_from_the_numbers():
     assert "One-error: identical on every fold for scl_theta0.8, noscl (0.0079); never better for " \
            "logistic_regression (+0.0011 to +0.0011)." in text
     assert compare._signed(-0.0077, -9.1e-05, "ranking_loss") == "−0.000091 to −0.0077"
+    assert compare._signed(0.0, 0.001, "average_precision") == "0 to +0.001"
+    alien = {**model, "variant": "alien", "folds": {"9": model["folds"]["0"]}}  # no fold shared with the prior
+    assert "alien" not in compare.prior_sentence([prior, model, alien])
     assert compare.prior_sentence([model]) == ""
 
 
@@ -128,9 +131,10 @@ def test_cnn_scale_sentence_reads_the_runs_parameters_and_histories(tmp_path):
     epochs = compare.cnn_best_epochs(locas)
     assert epochs.best_epoch.tolist() == [0, 3, 2] and epochs.best_is_last.tolist() == [False, True, False]
     text = compare.cnn_scale_sentence([cnn, locas, kmer])
-    assert text.startswith("The measured CNN rows come from a CNN reading 500 nt of each mRNA (EDCLoc: 8,000), 16 "
-                           "filters per first-layer kernel, at most 4 epochs; its best validation epoch was its last "
-                           "(still improving) on 2 of 3 folds of `seqcnn` and 1 of 3 folds of `scl_theta0.8_seqcnn`.")
-    assert "not measured here" in text
+    assert text.startswith("EDCLoc reads 8,000 nt. `seqcnn` reads 500 nt of each mRNA with 16 filters per first-layer "
+                           "kernel and at most 4 epochs; it ran all of them on 3 of 3 folds, its best validation epoch "
+                           "the last (still improving) on 2; `scl_theta0.8_seqcnn` reads 500 nt")
+    assert "on 3 of 3 folds, its best validation epoch the last (still improving) on 1." in text
+    assert "no such run" in text
     full = run("seqcnn_full", "seqcnn", "mlp", 8000, [1], "classification")
-    assert "not measured" not in compare.cnn_scale_sentence([full]) and compare.cnn_scale_sentence([kmer]) == ""
+    assert "no such run" not in compare.cnn_scale_sentence([full]) and compare.cnn_scale_sentence([kmer]) == ""

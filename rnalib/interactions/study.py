@@ -8,6 +8,7 @@ way — every augmented copy — is reported too (``test_augmented``).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -767,45 +768,59 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
     ``best_is_last`` (the best validation epoch is the last one run: training had not converged, the budget cut
     it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
     validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
-    kept weights come from the warmup, before the full learning rate). Epochs count from 0. Runs saved before
-    the pair network's epochs were recorded give no row for it."""
+    kept weights come from the warmup, before the full learning rate). Epochs count from 0. ``recorded`` is
+    False for a pair network of a run saved before its epochs were (scores, no epochs: NaN and no flag)."""
     rows = []
     for s in summaries:
         config = s["manifest"]["parameters"]["config"] if "manifest" in s else {}
         budget = config.get("max_epochs")
         for network, fit in (("embeddings", s), ("embeddings + pair features", s.get("network_pair_training", {}))):
             if fit.get("best_epoch", -1) < 0:
+                if network != "embeddings" and "network_pair" in s.get("models", {}):
+                    rows.append({"network": network, "variant": s.get("variant"), "protocol": s["protocol"],
+                                 "weighting": s["weighting"], "split_seed": s["split_seed"], "config": s.get("config"),
+                                 "max_epochs": budget, "lr": config.get("lr"), "best_is_last": False,
+                                 "used_budget": False, "inside_warmup": False, "recorded": False})
                 continue
             rows.append({"network": network, "variant": s.get("variant"), "protocol": s["protocol"],
                          "weighting": s["weighting"], "split_seed": s["split_seed"], "config": s.get("config"),
                          "best_epoch": fit["best_epoch"], "epochs_run": fit["epochs_run"], "max_epochs": budget,
                          "lr": config.get("lr"), "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1,
                          "used_budget": budget is not None and fit["epochs_run"] >= budget,
-                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0)})
+                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0), "recorded": True})
     return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
                                        "best_epoch", "epochs_run", "max_epochs", "lr", "best_is_last", "used_budget",
-                                       "inside_warmup"])
+                                       "inside_warmup", "recorded"])
 
 
 def training_caveats(status: pd.DataFrame) -> list[str]:
     """What limits the networks' figures, one sentence per (protocol, weighting, network) of ``training_status``
     with a flagged run: weights kept from inside the warmup ("C3 (uniform negatives): the network on embeddings kept
-    weights from inside its warmup (best epoch 0, 0) on 2 of 3 splits": a barely trained network), and a best
-    epoch that is the last one run ("... had its best epoch the last of its 20 on 2 of 5 splits: still improving
-    when the budget ended"). Empty when nothing is flagged."""
+    weights from inside its warmup (best epoch 0, 0) on 2 of 3 splits": a barely trained network); the whole
+    epoch budget used ("... used its whole budget (20 epochs) on 5 of 5 splits, early stopping never firing; its
+    best epoch was the last on 2: still improving when the budget ended"); epochs not recorded (runs saved
+    before they were). Empty when nothing is flagged."""
     lines = []
     if not len(status):
         return lines
     for (protocol, weighting, network), part in status.groupby(["protocol", "weighting", "network"], sort=False):
         head = f"{protocol} ({weighting} negatives): the network on {network}"
-        warm, last = part[part.inside_warmup], part[part.best_is_last & ~part.inside_warmup]
+        unknown = part[~part.recorded.astype(bool)]
+        part = part[part.recorded.astype(bool)]
+        if len(unknown):
+            lines.append(f"{head}: its epochs were not recorded by these runs ({len(unknown)} splits; saved before "
+                         "they were), so whether it left its warmup is not shown")
+        warm = part[part.inside_warmup]
+        used = part[part.used_budget & ~part.inside_warmup]
         if len(warm):
             lines.append(f"{head} kept weights from inside its warmup (best epoch "
-                         f"{', '.join(str(e) for e in warm.best_epoch)}) on {len(warm)} of {len(part)} splits")
-        if len(last):
-            budgets = ", ".join(f"{int(b)}" for b in sorted(set(last.epochs_run)))
-            lines.append(f"{head} had its best epoch the last of its {budgets} on {len(last)} of {len(part)} splits: "
-                         "still improving when the budget ended")
+                         f"{', '.join(str(int(e)) for e in warm.best_epoch)}) on {len(warm)} of {len(part)} splits")
+        if len(used):
+            budgets = ", ".join(f"{int(b)}" for b in sorted(set(used.epochs_run)))
+            last = int(used.best_is_last.sum())
+            lines.append(f"{head} used its whole budget ({budgets} epochs) on {len(used)} of {len(part)} splits, "
+                         "early stopping never firing" + (f"; its best epoch was the last on {last}: still improving "
+                                                          "when the budget ended" if last else ""))
     return lines
 
 
@@ -828,17 +843,14 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
 
 def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
     """Every pair of rows of ``run_intervals``: the length of their intervals' overlap (0 when disjoint) and that
-    length as a share of the narrower interval (1: one interval lies inside the other), smallest share first."""
-    rows = table.set_index("model")
+    length as a share of the narrower interval (1: one interval lies inside the other; a zero-width interval counts
+    1 when it lies inside the other, else 0), smallest share first. Empty with fewer than two rows."""
     out = []
-    for a in rows.index:
-        for b in rows.index:
-            if a < b:
-                overlap = max(0.0, min(rows.at[a, "ci_high"], rows.at[b, "ci_high"])
-                              - max(rows.at[a, "ci_low"], rows.at[b, "ci_low"]))
-                narrower = min(rows.at[m, "ci_high"] - rows.at[m, "ci_low"] for m in (a, b))
-                out.append({"a": a, "b": b, "overlap": overlap,
-                            "share_of_narrower": overlap / narrower if narrower else 1.0})
+    for (_, a), (_, b) in itertools.combinations(table.iterrows(), 2):
+        low, high = max(a.ci_low, b.ci_low), min(a.ci_high, b.ci_high)
+        narrower = min(a.ci_high - a.ci_low, b.ci_high - b.ci_low)
+        share = (max(0.0, high - low) / narrower) if narrower > 0 else float(low <= high)
+        out.append({"a": a.model, "b": b.model, "overlap": max(0.0, high - low), "share_of_narrower": share})
     return pd.DataFrame(out, columns=["a", "b", "overlap", "share_of_narrower"]).sort_values(
         "share_of_narrower", kind="stable").reset_index(drop=True)
 

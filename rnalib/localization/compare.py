@@ -173,23 +173,24 @@ def cnn_best_epochs(summary: dict) -> pd.DataFrame:
 
 
 def cnn_scale_sentence(summaries: list[dict]) -> str:
-    """What the measured CNN rows are, from the runs' own parameters and histories: the input length against
-    EDCLoc's 8,000 nt, filters per first-layer kernel, the epoch budget and on how many folds the best epoch was
-    the last; whether any run was at EDCLoc's scale (else its full-profile target is not measured). Empty
-    without a CNN run."""
+    """What the measured CNN rows are, from the runs' own parameters and histories: per CNN run, the input length
+    against EDCLoc's 8,000 nt, filters per first-layer kernel, the epoch budget, on how many folds every epoch of
+    it ran and on how many the best epoch was the last; whether any run was at EDCLoc's scale (else its
+    full-profile target is not measured). Empty without a CNN run."""
     runs = cnn_runs(summaries)
     if not runs:
         return ""
-    config = runs[0]["manifest"]["parameters"]["config"]
-    last = _join([f"{int(e.best_is_last.sum())} of {len(e)} folds of `{s['variant']}`"
-                  for s, e in ((s, cnn_best_epochs(s)) for s in runs)])
-    text = (f"The measured CNN rows come from a CNN reading {config['seq_nt']:,} nt of each mRNA (EDCLoc: "
-            f"{EDCLOC_INPUT_NT:,}), {config['cnn_width']} filters per first-layer kernel, at most "
-            f"{config['cnn_epochs']} epochs; its best validation epoch was its last (still improving) on {last}.")
+    parts = []
+    for s in runs:
+        c, e = s["manifest"]["parameters"]["config"], cnn_best_epochs(s)
+        parts.append(f"`{s['variant']}` reads {c['seq_nt']:,} nt of each mRNA with {c['cnn_width']} filters per "
+                     f"first-layer kernel and at most {c['cnn_epochs']} epochs; it ran all of them on "
+                     f"{int((e.epochs_run >= c['cnn_epochs']).sum())} of {len(e)} folds, its best validation epoch "
+                     f"the last (still improving) on {int(e.best_is_last.sum())}")
+    text = f"EDCLoc reads {EDCLOC_INPUT_NT:,} nt. " + "; ".join(parts) + "."
     if max(s["manifest"]["parameters"]["config"]["seq_nt"] for s in runs) < EDCLOC_INPUT_NT:
-        text += (" They are a lower bound for a sequence-only peer, not a reproduction of EDCLoc; no run at EDCLoc's "
-                 "scale (the full profile, meant for a GPU) is in these results, so how such a CNN compares with "
-                 "EDCLoc's published figures at its own scale is not measured here.")
+        text += (" These rows say what a CNN of this size reaches in this budget, not what EDCLoc's design reaches "
+                 "at its own scale: no such run (the full profile, meant for a GPU) is in these results.")
     return text
 
 
@@ -226,13 +227,17 @@ def prior_sentence(summaries: list[dict], rule: str = "fixed") -> str:
 
 
 def _against_prior(prior: dict, trained: list[dict], metric: str, rule: str, prior_value: float) -> list[str]:
-    """The trained runs grouped by how they compare with the prior on ``metric`` over the folds both have:
-    better on every fold (with the range of differences), identical on every fold, never better, or better on
-    only some folds (with the count); "every trained model (n)" when one group holds them all."""
+    """The trained runs grouped by how they compare with the prior on ``metric`` over the folds both have (folds
+    where either value is NaN left out; a run with no such fold is left out): better on every fold (with the range
+    of differences), identical on every fold, never better, or better on only some folds (with the count);
+    "every trained model (n)" when one group holds them all."""
     groups: dict[str, list[tuple[str, np.ndarray]]] = {}
     for s in trained:
         d = np.array([fold[rule][metric] - prior["folds"][k][rule][metric]
-                      for k, fold in s["folds"].items() if k in prior["folds"]])
+                      for k, fold in s["folds"].items() if k in prior["folds"]], dtype=float)
+        d = d[~np.isnan(d)]
+        if not len(d):
+            continue
         gain = -d if metric in LOWER_IS_BETTER else d
         outcome = ("identical" if np.all(np.abs(d) < 1e-9) else "better" if np.all(gain > 0)
                    else "never better" if np.all(gain <= 1e-9) else "some")
@@ -263,6 +268,8 @@ def _signed(low: float, high: float, metric: str | None) -> str:
     a, b = (high, low) if metric in LOWER_IS_BETTER else (low, high)
 
     def two(x: float) -> str:
+        if x == 0:
+            return "0"
         text = f"{x:+.2g}"
         return f"{x:+.{1 - int(np.floor(np.log10(abs(x))))}f}" if "e" in text else text
 
