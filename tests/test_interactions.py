@@ -296,6 +296,33 @@ def test_training_status_has_a_row_for_the_pair_network_and_says_which_kept_warm
         "runs (1 splits; saved before they were), so whether it left its warmup is not shown")
 
 
+def test_recent_gain_is_the_fall_of_the_best_validation_loss_over_the_last_epochs():
+    history = pd.DataFrame({"val_loss": [0.5, 0.3, 0.2, 0.25, 0.21, 0.22, 0.19, 0.2]})
+    assert interactions.recent_gain(history, epochs=3) == pytest.approx(1 - 0.19 / 0.2)
+    assert interactions.recent_gain(history, epochs=2) == pytest.approx(0.05)
+    assert np.isnan(interactions.recent_gain(history.iloc[:3], epochs=3))  # no epochs before the last three
+    assert interactions.recent_gain(pd.DataFrame({"val_loss": [0.5, 0.3, 0.31, 0.32, 0.33, 0.34, 0.35]})) == 0
+
+
+def test_training_caveats_say_how_much_an_unstopped_run_still_gained(tmp_path):
+    runs = []
+    for seed, losses in [(0, [0.4, 0.3, 0.25, 0.2, 0.19, 0.185, 0.184, 0.18]), (1, [0.4, 0.3, 0.2, 0.21, 0.22, 0.23,
+                                                                                   0.24, 0.25])]:
+        folder = tmp_path / f"run{seed}"
+        folder.mkdir()
+        pd.DataFrame({"epoch": range(8), "val_loss": losses}).to_csv(folder / "history.csv.gz", index=False)
+        best = int(np.argmin(losses))
+        runs.append({**_summary("A", "C1", seed, best, 8, (0.9, 0.8, 1), (0.7, 0.6, 0.8), max_epochs=8),
+                     "folder": str(folder)})
+    status = interactions.training_status(runs)
+    assert status.recent_gain.tolist() == pytest.approx([1 - 0.18 / 0.25, 0.0])
+    assert status.best_is_last.tolist() == [True, False] and status.used_budget.tolist() == [True, True]
+    assert interactions.training_caveats(status) == [
+        "C1 (uniform negatives): the network on embeddings used its whole budget (8 epochs) on 2 of 2 splits, "
+        "early stopping never firing; its best epoch was the last on 1: still improving when the budget ended "
+        "(its best validation loss fell 28.0% over the last 5 epochs)"]
+
+
 def test_table2_intervals_say_which_configurations_separate():
     runs = [_summary("Wide", "C1", 0, 5, 9, (0.70, 0.45, 0.86), (0.68, 0.50, 0.83)),
             _summary("Deep", "C1", 0, 4, 9, (0.65, 0.40, 0.85), (0.68, 0.50, 0.83)),

@@ -17,7 +17,7 @@ from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FI
                     family_degree_scores, fit_seconds_table, interval_overlaps, latent, length_only_scores,
                     load_model, load_results, make_dataset, metrics_frame, model_differences, model_label,
                     over_splits, pair_feature_effects, pair_features, paired_differences, pairing_table,
-                    probabilities, protocol_sentences, rebuild_dataset, residual_similarity, rna_families,
+                    probabilities, protocol_sentences, rebuild_dataset, recent_gain, residual_similarity, rna_families,
                     run_interactions, run_intervals, save_run, separable_pairs, site_enrichment, split_counts,
                     training_caveats, training_status, variant_name, warm_cache, warm_pair_features,
                     weighting_differences)
@@ -29,7 +29,7 @@ __all__ = ["BASELINES", "InteractionRun", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE
            "family_degree_scores", "fit_seconds_table", "interval_overlaps", "latent", "length_only_scores",
            "load_model", "load_results", "make_dataset", "metrics_frame", "model_differences", "model_label",
            "over_splits", "pair_feature_effects", "pair_features", "paired_differences", "pairing_table",
-           "probabilities", "protocol_sentences", "rebuild_dataset", "residual_similarity", "rna_families",
+           "probabilities", "protocol_sentences", "rebuild_dataset", "recent_gain", "residual_similarity", "rna_families",
            "run_interactions", "run_intervals", "save_run", "separable_pairs", "site_enrichment", "split_counts",
            "training_caveats", "training_status", "variant_name", "warm_cache", "warm_pair_features",
            "weighting_differences", "FAMILIES_UNKNOWN", "calibrate", "calibrate_saved_run", "fit_calibrator",

@@ -768,11 +768,16 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
     ``best_is_last`` (the best validation epoch is the last one run: training had not converged, the budget cut
     it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
     validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
-    kept weights come from the warmup, before the full learning rate). Epochs count from 0. ``recorded`` is
-    False for a pair network of a run saved before its epochs were (scores, no epochs: NaN and no flag)."""
+    kept weights come from the warmup, before the full learning rate). Epochs count from 0. ``recent_gain`` says
+    how much a run was still improving at its end: ``recent_gain(history)`` of the network on embeddings (from the
+    run folder's ``history.csv.gz``; NaN for the pair network, whose losses are not kept, or without a folder).
+    ``recorded`` is False for a pair network of a run saved before its epochs were (scores, no epochs: NaN and no
+    flag)."""
     rows = []
     for s in summaries:
         config = s["manifest"]["parameters"]["config"] if "manifest" in s else {}
+        history = Path(s["folder"]) / "history.csv.gz" if "folder" in s else None
+        gain = recent_gain(pd.read_csv(history)) if history is not None and history.exists() else np.nan
         budget = config.get("max_epochs")
         for network, fit in (("embeddings", s), ("embeddings + pair features", s.get("network_pair_training", {}))):
             if fit.get("best_epoch", -1) < 0:
@@ -787,10 +792,23 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
                          "best_epoch": fit["best_epoch"], "epochs_run": fit["epochs_run"], "max_epochs": budget,
                          "lr": config.get("lr"), "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1,
                          "used_budget": budget is not None and fit["epochs_run"] >= budget,
-                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0), "recorded": True})
+                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0),
+                         "recent_gain": gain if network == "embeddings" else np.nan, "recorded": True})
     return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
                                        "best_epoch", "epochs_run", "max_epochs", "lr", "best_is_last", "used_budget",
-                                       "inside_warmup", "recorded"])
+                                       "inside_warmup", "recent_gain", "recorded"])
+
+
+def recent_gain(history: pd.DataFrame, epochs: int = 5) -> float:
+    """How much a run was still improving when it ended: the relative fall of its best validation loss over its
+    last ``epochs`` epochs, ``1 - min(all val_loss) / min(val_loss before those epochs)`` (0.004: the best loss
+    ended 0.4% lower than it stood ``epochs`` epochs before the end; 0 when those epochs brought nothing). NaN for
+    a run of ``epochs`` epochs or fewer. ``history``: a run's ``history.csv.gz`` (column ``val_loss``, one row
+    per epoch)."""
+    val = history["val_loss"].to_numpy(dtype=float)
+    if len(val) <= epochs:
+        return np.nan
+    return float(1 - val.min() / val[:-epochs].min())
 
 
 def training_caveats(status: pd.DataFrame) -> list[str]:
@@ -798,7 +816,8 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
     with a flagged run: weights kept from inside the warmup ("C3 (uniform negatives): the network on embeddings kept
     weights from inside its warmup (best epoch 0, 0) on 2 of 3 splits": a barely trained network); the whole
     epoch budget used ("... used its whole budget (20 epochs) on 5 of 5 splits, early stopping never firing; its
-    best epoch was the last on 2: still improving when the budget ended"); epochs not recorded (runs saved
+    best epoch was the last on 2: still improving when the budget ended (its best validation loss fell 0.4%, 2.1%
+    over the last 5 epochs)", from ``recent_gain`` where the histories were read); epochs not recorded (runs saved
     before they were). Empty when nothing is flagged."""
     lines = []
     if not len(status):
@@ -817,10 +836,14 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
                          f"{', '.join(str(int(e)) for e in warm.best_epoch)}) on {len(warm)} of {len(part)} splits")
         if len(used):
             budgets = ", ".join(f"{int(b)}" for b in sorted(set(used.epochs_run)))
-            last = int(used.best_is_last.sum())
+            last = used[used.best_is_last]
+            gains = last.recent_gain.dropna()
+            gained = (f" (its best validation loss fell {', '.join(f'{g:.1%}' for g in gains)} over the last 5 "
+                      "epochs)") if len(gains) else ""
             lines.append(f"{head} used its whole budget ({budgets} epochs) on {len(used)} of {len(part)} splits, "
-                         "early stopping never firing" + (f"; its best epoch was the last on {last}: still improving "
-                                                          "when the budget ended" if last else ""))
+                         "early stopping never firing" + (f"; its best epoch was the last on {len(last)}: still "
+                                                          f"improving when the budget ended{gained}"
+                                                          if len(last) else ""))
     return lines
 
 
