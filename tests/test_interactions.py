@@ -253,7 +253,7 @@ def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epo
     block = lambda v, lo, hi: {"test": {"auroc": {"value": v, "ci_low": lo, "ci_high": hi}}}  # noqa: E731
     return {"config": config, "protocol": protocol, "weighting": "uniform", "split_seed": seed, "variant": config,
             "best_epoch": best, "epochs_run": run, "warmup_epochs": warmup,
-            "manifest": {"parameters": {"config": {"max_epochs": max_epochs}}},
+            "manifest": {"parameters": {"config": {"max_epochs": max_epochs, "patience": 4}}},
             "models": {"model": block(*auroc), "degree_only": block(*degree)}}
 
 
@@ -267,6 +267,7 @@ def test_training_status_flags_unconverged_and_warmup_runs():
     # C2 peaked at epoch 10 of 12, but early stopping never fired: the budget ended it
     assert status["used_budget"].tolist() == [True, False, False, True]
     assert status["inside_warmup"].tolist() == [False, True, False, False] and status.loc["C1", "max_epochs"] == 12
+    assert status.loc["C1", "patience"] == 4
     assert set(status["network"]) == {"embeddings"}
 
 
