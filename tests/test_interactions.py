@@ -303,25 +303,35 @@ def test_recent_gain_is_the_fall_of_the_best_validation_loss_over_the_last_epoch
     assert interactions.recent_gain(history, epochs=2) == pytest.approx(0.05)
     assert np.isnan(interactions.recent_gain(history.iloc[:3], epochs=3))  # no epochs before the last three
     assert interactions.recent_gain(pd.DataFrame({"val_loss": [0.5, 0.3, 0.31, 0.32, 0.33, 0.34, 0.35]})) == 0
+    with_nan = pd.DataFrame({"val_loss": [0.5, np.nan, 0.2, 0.25, 0.21, 0.22, 0.19, np.nan]})
+    assert interactions.recent_gain(with_nan, epochs=3) == pytest.approx(1 - 0.19 / 0.2)
 
 
-def test_training_caveats_say_how_much_an_unstopped_run_still_gained(tmp_path):
+def test_training_caveats_say_how_much_each_unstopped_run_still_gained(tmp_path):
+    losses = {0: [0.4, 0.3, 0.25, 0.2, 0.19, 0.185, 0.184, 0.18],  # budget used, best the last: 28% over 5 epochs
+              1: [0.4, 0.3, 0.2, 0.21, 0.22, 0.23, 0.24, 0.25],  # budget used, best long before: 0
+              2: [0.4, 0.3, 0.29, 0.28, 0.27, 0.265, 0.26, 0.25],  # budget used, best the last, history missing
+              3: [0.4, 0.3, 0.2, 0.21, 0.22, 0.23]}  # early stopping after 6 of 8: no gain
     runs = []
-    for seed, losses in [(0, [0.4, 0.3, 0.25, 0.2, 0.19, 0.185, 0.184, 0.18]), (1, [0.4, 0.3, 0.2, 0.21, 0.22, 0.23,
-                                                                                   0.24, 0.25])]:
+    for seed, loss in losses.items():
         folder = tmp_path / f"run{seed}"
         folder.mkdir()
-        pd.DataFrame({"epoch": range(8), "val_loss": losses}).to_csv(folder / "history.csv.gz", index=False)
-        best = int(np.argmin(losses))
-        runs.append({**_summary("A", "C1", seed, best, 8, (0.9, 0.8, 1), (0.7, 0.6, 0.8), max_epochs=8),
-                     "folder": str(folder)})
+        if seed != 2:
+            pd.DataFrame({"epoch": range(len(loss)), "val_loss": loss}).to_csv(folder / "history.csv.gz", index=False)
+        best = int(np.argmin(loss))
+        runs.append({**_summary("A", "C1", seed, best, len(loss), (0.9, 0.8, 1), (0.7, 0.6, 0.8), max_epochs=8),
+                     "folder": str(folder), "network_pair_training": {"best_epoch": best, "epochs_run": len(loss)}})
     status = interactions.training_status(runs)
-    assert status.recent_gain.tolist() == pytest.approx([1 - 0.18 / 0.25, 0.0])
-    assert status.best_is_last.tolist() == [True, False] and status.used_budget.tolist() == [True, True]
-    assert interactions.training_caveats(status) == [
-        "C1 (uniform negatives): the network on embeddings used its whole budget (8 epochs) on 2 of 2 splits, "
-        "early stopping never firing; its best epoch was the last on 1: still improving when the budget ended "
-        "(its best validation loss fell 28.0% over the last 5 epochs)"]
+    own = status[status.network == "embeddings"]
+    assert own.recent_gain.tolist()[:2] == pytest.approx([1 - 0.18 / 0.25, 0.0])
+    assert own.recent_gain.isna().tolist() == [False, False, True, True]
+    assert status[status.network != "embeddings"].recent_gain.isna().all()  # its losses are not kept
+    assert own.best_is_last.tolist() == [True, False, True, False]
+    assert own.used_budget.tolist() == [True, True, True, False]
+    assert interactions.training_caveats(own) == [
+        "C1 (uniform negatives): the network on embeddings used its whole budget (8 epochs) on 3 of 4 splits, "
+        "early stopping never firing; its best epoch was the last on 2: still improving when the budget ended; "
+        "best validation loss over the last 5 epochs: 28.0% lower on split 0 (1 not read)"]
 
 
 def test_table2_intervals_say_which_configurations_separate():

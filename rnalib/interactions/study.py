@@ -770,15 +770,16 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
     it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
     validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
     kept weights come from the warmup, before the full learning rate). Epochs count from 0. ``recent_gain`` says
-    how much a run was still improving at its end: ``recent_gain(history)`` of the network on embeddings (from the
-    run folder's ``history.csv.gz``; NaN for the pair network, whose losses are not kept, or without a folder).
+    how much a run that used its whole budget was still improving when the budget ended: ``recent_gain(history)``
+    of the network on embeddings (from the run folder's ``history.csv.gz``). NaN for a run early stopping ended
+    (its best epoch lies inside its last epochs by construction), for the pair network (its losses are not kept)
+    and without a folder or history.
     ``recorded`` is False for a pair network of a run saved before its epochs were (scores, no epochs: NaN and no
     flag)."""
     rows = []
     for s in summaries:
         config = s["manifest"]["parameters"]["config"] if "manifest" in s else {}
         history = Path(s["folder"]) / "history.csv.gz" if "folder" in s else None
-        gain = recent_gain(pd.read_csv(history)) if history is not None and history.exists() else np.nan
         budget = config.get("max_epochs")
         for network, fit in (("embeddings", s), ("embeddings + pair features", s.get("network_pair_training", {}))):
             row = {"network": network, "variant": s.get("variant"), "protocol": s["protocol"],
@@ -789,11 +790,12 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
                     rows.append({**row, "best_is_last": False, "used_budget": False, "inside_warmup": False,
                                  "recorded": False})
                 continue
+            used = budget is not None and fit["epochs_run"] >= budget
+            read = used and network == "embeddings" and history is not None and history.exists()
             rows.append({**row, "best_epoch": fit["best_epoch"], "epochs_run": fit["epochs_run"],
-                         "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1,
-                         "used_budget": budget is not None and fit["epochs_run"] >= budget,
+                         "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1, "used_budget": used,
                          "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0),
-                         "recent_gain": gain if network == "embeddings" else np.nan, "recorded": True})
+                         "recent_gain": recent_gain(pd.read_csv(history)) if read else np.nan, "recorded": True})
     return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
                                        "best_epoch", "epochs_run", "max_epochs", "lr", "patience", "best_is_last",
                                        "used_budget", "inside_warmup", "recent_gain", "recorded"])
@@ -804,11 +806,11 @@ def recent_gain(history: pd.DataFrame, epochs: int = 5) -> float:
     last ``epochs`` epochs, ``1 - min(all val_loss) / min(val_loss before those epochs)`` (0.004: the best loss
     ended 0.4% lower than it stood ``epochs`` epochs before the end; 0 when those epochs brought nothing). NaN for
     a run of ``epochs`` epochs or fewer. ``history``: a run's ``history.csv.gz`` (column ``val_loss``, one row
-    per epoch)."""
+    per epoch; NaN losses are skipped)."""
     val = history["val_loss"].to_numpy(dtype=float)
-    if len(val) <= epochs:
+    if len(val) <= epochs or np.isnan(val[:-epochs]).all():
         return np.nan
-    return float(1 - val.min() / val[:-epochs].min())
+    return float(1 - np.nanmin(val) / np.nanmin(val[:-epochs]))
 
 
 def training_caveats(status: pd.DataFrame) -> list[str]:
@@ -816,8 +818,9 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
     with a flagged run: weights kept from inside the warmup ("C3 (uniform negatives): the network on embeddings kept
     weights from inside its warmup (best epoch 0, 0) on 2 of 3 splits": a barely trained network); the whole
     epoch budget used ("... used its whole budget (20 epochs) on 5 of 5 splits, early stopping never firing; its
-    best epoch was the last on 2: still improving when the budget ended (its best validation loss fell 0.4%, 2.1%
-    over the last 5 epochs)", from ``recent_gain`` where the histories were read); epochs not recorded (runs saved
+    best epoch was the last on 2: still improving when the budget ended; best validation loss over the last 5
+    epochs: 0.5% lower on split 1, 0.9% lower on split 2", from ``recent_gain`` where the histories were read);
+    epochs not recorded (runs saved
     before they were). Empty when nothing is flagged."""
     lines = []
     if not len(status):
@@ -837,9 +840,10 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
         if len(used):
             budgets = ", ".join(f"{int(b)}" for b in sorted(set(used.epochs_run)))
             last = used[used.best_is_last]
-            gains = last.recent_gain.dropna()
-            gained = (f" (its best validation loss fell {', '.join(f'{g:.1%}' for g in gains)} over the last 5 "
-                      "epochs)") if len(gains) else ""
+            read = last[last.recent_gain.notna()]
+            gained = ("; best validation loss over the last 5 epochs: " + ", ".join(
+                f"{g:.1%} lower on split {seed}" for seed, g in zip(read.split_seed, read.recent_gain))
+                + (f" ({len(last) - len(read)} not read)" if len(read) < len(last) else "")) if len(read) else ""
             lines.append(f"{head} used its whole budget ({budgets} epochs) on {len(used)} of {len(part)} splits, "
                          "early stopping never firing" + (f"; its best epoch was the last on {len(last)}: still "
                                                           f"improving when the budget ended{gained}"
