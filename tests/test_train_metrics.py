@@ -37,6 +37,29 @@ def test_scheduler_warmup_then_cosine_to_floor():
     assert min(lrs) >= 5e-5 - 1e-12
 
 
+def test_scheduler_can_reach_its_floor_early_and_hold_it():
+    def rates(**kw):
+        param = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.Adam([param], lr=3e-3)
+        sched = make_scheduler(opt, **kw)
+        out = []
+        for _ in range(kw["max_epochs"]):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return np.array(out)
+
+    held = rates(warmup_epochs=2, max_epochs=12, min_lr=5e-5, cosine_epochs=8)
+    # the first 8 epochs are those of an 8-epoch budget; then the floor, not torch's cosine climbing back
+    assert held[:8] == pytest.approx(rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5))
+    assert held[8:] == pytest.approx(np.full(4, 5e-5))
+    assert rates(warmup_epochs=0, max_epochs=6, min_lr=5e-5, cosine_epochs=4)[4:] == pytest.approx([5e-5, 5e-5])
+    assert rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5, cosine_epochs=None) == pytest.approx(
+        rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5))
+    with pytest.raises(ValueError, match="cosine_epochs"):
+        rates(warmup_epochs=4, max_epochs=8, min_lr=5e-5, cosine_epochs=4)
+
+
 def test_early_stopping_restores_best_epoch():
     model = torch.nn.Linear(1, 1)
     stopper = EarlyStopping(patience=2)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, LinearLR, SequentialLR
 from torch.utils.data import Sampler
 from tqdm import tqdm
 
@@ -29,20 +29,29 @@ class TrainConfig:
     warmup_epochs: int = 4
     max_epochs: int = 100
     patience: int = 10
+    cosine_epochs: int | None = None  # the cosine reaches min_lr here and stays there; None: at max_epochs
     min_lr: float = 5e-5
     pos_fraction: float = 0.3
     seed: int = 0
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, warmup_epochs: int, max_epochs: int,
-                   min_lr: float) -> torch.optim.lr_scheduler.LRScheduler:
+                   min_lr: float, cosine_epochs: int | None = None) -> torch.optim.lr_scheduler.LRScheduler:
     """Linear warmup from lr/(warmup+1) to lr over ``warmup_epochs``, then cosine down to ``min_lr`` at
-    ``max_epochs``. Step once per epoch."""
-    cosine = CosineAnnealingLR(optimizer, T_max=max(1, max_epochs - warmup_epochs), eta_min=min_lr)
-    if warmup_epochs <= 0:
-        return cosine
-    warmup = LinearLR(optimizer, start_factor=1 / (warmup_epochs + 1), end_factor=1.0, total_iters=warmup_epochs)
-    return SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_epochs])
+    ``cosine_epochs`` (default ``max_epochs``; the paper's schedule), held at ``min_lr`` after it (torch's cosine
+    would climb again). Step once per epoch. Raises ValueError when ``cosine_epochs`` is not after the warmup."""
+    end, base = max_epochs if cosine_epochs is None else cosine_epochs, optimizer.param_groups[0]["lr"]
+    if end <= warmup_epochs:
+        raise ValueError(f"cosine_epochs ({end}) must be larger than warmup_epochs ({warmup_epochs})")
+    schedulers, milestones = [CosineAnnealingLR(optimizer, T_max=end - warmup_epochs, eta_min=min_lr)], []
+    if warmup_epochs > 0:
+        schedulers.insert(0, LinearLR(optimizer, start_factor=1 / (warmup_epochs + 1), end_factor=1.0,
+                                      total_iters=warmup_epochs))
+        milestones.append(warmup_epochs)
+    if end < max_epochs:
+        schedulers.append(ConstantLR(optimizer, factor=min_lr / base, total_iters=max_epochs))
+        milestones.append(end)
+    return SequentialLR(optimizer, schedulers, milestones) if milestones else schedulers[0]
 
 
 class BalancedBatchSampler(Sampler[list[int]]):
@@ -113,7 +122,7 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     generator = torch.Generator().manual_seed(cfg.seed)
     model = PairMLP(x_train.shape[1], cfg.layers, cfg.width, cfg.dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    scheduler = make_scheduler(optimizer, cfg.warmup_epochs, cfg.max_epochs, cfg.min_lr)
+    scheduler = make_scheduler(optimizer, cfg.warmup_epochs, cfg.max_epochs, cfg.min_lr, cfg.cosine_epochs)
     sampler = BalancedBatchSampler(y_train, cfg.batch_size, cfg.pos_fraction, generator)
     xt, yt = torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.float32)
     xv, yv = torch.as_tensor(x_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
