@@ -820,8 +820,7 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
     epoch budget used ("... used its whole budget (20 epochs) on 5 of 5 splits, early stopping never firing; its
     best epoch was the last on 2: still improving when the budget ended; best validation loss over the last 5
     epochs: 0.5% lower on split 1, 0.9% lower on split 2", from ``recent_gain`` where the histories were read);
-    epochs not recorded (runs saved
-    before they were). Empty when nothing is flagged."""
+    epochs not recorded (runs saved before they were). Empty when nothing is flagged."""
     lines = []
     if not len(status):
         return lines

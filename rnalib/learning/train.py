@@ -39,11 +39,13 @@ def make_scheduler(optimizer: torch.optim.Optimizer, warmup_epochs: int, max_epo
                    min_lr: float, cosine_epochs: int | None = None) -> torch.optim.lr_scheduler.LRScheduler:
     """Linear warmup from lr/(warmup+1) to lr over ``warmup_epochs``, then cosine down to ``min_lr`` at
     ``cosine_epochs`` (default ``max_epochs``; the paper's schedule), held at ``min_lr`` after it (torch's cosine
-    would climb again). Step once per epoch. Raises ValueError when ``cosine_epochs`` is not after the warmup."""
+    would climb again). Step once per epoch. A budget inside the warmup never reaches the cosine. Raises
+    ValueError when a given ``cosine_epochs`` is not after the warmup."""
+    if cosine_epochs is not None and cosine_epochs <= warmup_epochs:
+        raise ValueError(f"cosine_epochs ({cosine_epochs}) must be larger than warmup_epochs ({warmup_epochs})")
     end, base = max_epochs if cosine_epochs is None else cosine_epochs, optimizer.param_groups[0]["lr"]
-    if end <= warmup_epochs:
-        raise ValueError(f"cosine_epochs ({end}) must be larger than warmup_epochs ({warmup_epochs})")
-    schedulers, milestones = [CosineAnnealingLR(optimizer, T_max=end - warmup_epochs, eta_min=min_lr)], []
+    schedulers = [CosineAnnealingLR(optimizer, T_max=max(1, end - warmup_epochs), eta_min=min_lr)]
+    milestones = []
     if warmup_epochs > 0:
         schedulers.insert(0, LinearLR(optimizer, start_factor=1 / (warmup_epochs + 1), end_factor=1.0,
                                       total_iters=warmup_epochs))
