@@ -12,7 +12,8 @@
 - ``trust``: what a new pair's score is worth — its protocol case, that protocol's measured figures, and a
   calibrator fitted on the validation pairs.
 """
-from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FILE, PAIR_MODELS, PairEmbeddings,
+from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FILE, PAIR_MODELS, RECENT_EPOCHS,
+                    PairEmbeddings,
                     aim_sentences, augmentation_differences, boosting_scores, both_seen_scores, config_table,
                     family_degree_scores, fit_seconds_table, interval_overlaps, latent, length_only_scores,
                     load_model, load_results, make_dataset, metrics_frame, model_differences, model_label,
@@ -24,7 +25,8 @@ from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FI
 from .trust import (FAMILIES_UNKNOWN, calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases,
                     protocol_figures, reliability, reliability_on_test)
 
-__all__ = ["BASELINES", "InteractionRun", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE", "PAIR_MODELS", "PairEmbeddings",
+__all__ = ["BASELINES", "InteractionRun", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE", "PAIR_MODELS", "RECENT_EPOCHS",
+           "PairEmbeddings",
            "aim_sentences", "augmentation_differences", "boosting_scores", "both_seen_scores", "config_table",
            "family_degree_scores", "fit_seconds_table", "interval_overlaps", "latent", "length_only_scores",
            "load_model", "load_results", "make_dataset", "metrics_frame", "model_differences", "model_label",

@@ -801,7 +801,10 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
                                        "used_budget", "inside_warmup", "recent_gain", "recorded"])
 
 
-def recent_gain(history: pd.DataFrame, epochs: int = 5) -> float:
+RECENT_EPOCHS = 5  # the epochs over which recent_gain measures a budget-ended run's last progress
+
+
+def recent_gain(history: pd.DataFrame, epochs: int = RECENT_EPOCHS) -> float:
     """How much a run was still improving when it ended: the relative fall of its best validation loss over its
     last ``epochs`` epochs, ``1 - min(all val_loss) / min(val_loss before those epochs)`` (0.004: the best loss
     ended 0.4% lower than it stood ``epochs`` epochs before the end; 0 when those epochs brought nothing). NaN for
@@ -840,7 +843,7 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
             budgets = ", ".join(f"{int(b)}" for b in sorted(set(used.epochs_run)))
             last = used[used.best_is_last]
             read = last[last.recent_gain.notna()]
-            gained = ("; best validation loss over the last 5 epochs: " + ", ".join(
+            gained = (f"; best validation loss over the last {RECENT_EPOCHS} epochs: " + ", ".join(
                 f"{g:.1%} lower on split {seed}" for seed, g in zip(read.split_seed, read.recent_gain))
                 + (f" ({len(last) - len(read)} not read)" if len(read) < len(last) else "")) if len(read) else ""
             lines.append(f"{head} used its whole budget ({budgets} epochs) on {len(used)} of {len(part)} splits, "
