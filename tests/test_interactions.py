@@ -249,11 +249,12 @@ def test_weighting_differences_pair_degree_and_uniform_runs_of_the_same_split():
     assert kept.loc["degree_only", "mean"] == pytest.approx(-0.2)
 
 
-def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epochs=12):
+def _summary(config, protocol, seed, best, run, auroc, degree, warmup=2, max_epochs=12, cosine_epochs=None):
     block = lambda v, lo, hi: {"test": {"auroc": {"value": v, "ci_low": lo, "ci_high": hi}}}  # noqa: E731
     return {"config": config, "protocol": protocol, "weighting": "uniform", "split_seed": seed, "variant": config,
             "best_epoch": best, "epochs_run": run, "warmup_epochs": warmup,
-            "manifest": {"parameters": {"config": {"max_epochs": max_epochs, "patience": 4}}},
+            "manifest": {"parameters": {"config": {"max_epochs": max_epochs, "patience": 4,
+                                                   "cosine_epochs": cosine_epochs}}},
             "models": {"model": block(*auroc), "degree_only": block(*degree)}}
 
 
@@ -261,13 +262,16 @@ def test_training_status_flags_unconverged_and_warmup_runs():
     status = interactions.training_status([_summary("A", "C1", 0, 11, 12, (0.9, 0.8, 1), (0.7, 0.6, 0.8)),
                                            _summary("A", "C3", 0, 0, 5, (0.5, 0.4, 0.6), (0.5, 0.5, 0.5)),
                                            _summary("A", "C1m", 0, 6, 11, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8)),
-                                           _summary("A", "C2", 0, 10, 12, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8))])
+                                           _summary("A", "C2", 0, 10, 12, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8)),
+                                           _summary("A", "C4", 0, 9, 14, (0.8, 0.7, 0.9), (0.7, 0.6, 0.8),
+                                                    max_epochs=20, cosine_epochs=8)])
     status = status.set_index("protocol")
-    assert status["best_is_last"].tolist() == [True, False, False, False]
-    # C2 peaked at epoch 10 of 12, but early stopping never fired: the budget ended it
-    assert status["used_budget"].tolist() == [True, False, False, True]
-    assert status["inside_warmup"].tolist() == [False, True, False, False] and status.loc["C1", "max_epochs"] == 12
-    assert status.loc["C1", "patience"] == 4
+    assert status["best_is_last"].tolist() == [True, False, False, False, False]
+    # C2 peaked at epoch 10 of 12, but early stopping never fired: the budget ended it; C4 stopped on the floor
+    assert status["used_budget"].tolist() == [True, False, False, True, False]
+    assert status["inside_warmup"].tolist() == [False, True, False, False, False]
+    assert status.loc["C1", "max_epochs"] == 12 and status.loc["C1", "patience"] == 4
+    assert pd.isna(status.loc["C1", "cosine_epochs"]) and status.loc["C4", "cosine_epochs"] == 8
     assert set(status["network"]) == {"embeddings"}
 
 

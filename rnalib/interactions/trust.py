@@ -238,7 +238,7 @@ SIBLING_FREE = ("protocol", "split_seed", "variant", "n_boot", "threads", "progr
 """Manifest parameters sibling runs may differ in: the protocol and split seed measured, the folder name,
 settings that do not change the model (bootstrap resamples, threads, progress bars), and whether a second network
 on pair features was trained beside it (``pair_network``)."""
-SCHEDULE = ("lr", "max_epochs")
+SCHEDULE = ("lr", "max_epochs", "cosine_epochs")
 """Network settings a profile may choose per protocol (the report profile: ``params/interactions/
 report_large.yaml`` for C1 and C2): sibling runs may differ in them; ``protocol_figures`` shows each one's."""
 
@@ -277,9 +277,13 @@ def _run_identity(folder: Path) -> tuple[dict, dict]:
 
 
 def _schedule(folder: Path) -> str:
-    """A run's network schedule as text, e.g. ``lr 0.003, 20 epochs``."""
+    """A run's network schedule as text, e.g. ``lr 0.003, 20 epochs`` or, with the cosine ending before the
+    budget, ``lr 0.003, 100 epochs (cosine to 60)``."""
     config = json.loads((folder / "manifest.json").read_text())["parameters"].get("config") or {}
-    return f"lr {config.get('lr'):g}, {config.get('max_epochs')} epochs" if "lr" in config else ""
+    if "lr" not in config:
+        return ""
+    cosine = config.get("cosine_epochs")
+    return f"lr {config['lr']:g}, {config.get('max_epochs')} epochs" + (f" (cosine to {cosine})" if cosine else "")
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
