@@ -1,4 +1,5 @@
 import json
+import os
 import time
 
 import pandas as pd
@@ -13,6 +14,7 @@ def test_write_results_contract(tmp_path):
     for key in ("git_commit", "parameters", "seed", "embedder", "data", "packages", "wall_time_s", "created"):
         assert key in manifest
     assert manifest["packages"]["torch"].startswith("2.13.0") and manifest["seed"] == 7
+    assert manifest["machine"]["cpu"] != "unknown" and manifest["machine"]["logical_cpus"] == os.cpu_count()
     preds = pd.DataFrame({"rna_x_id": ["a"], "rna_y_id": ["b"], "label": [1], "prob": [0.9], "role": ["test"]})
     folder = results.write_results(tmp_path, "interactions", "Baseline__C1", {"auroc": 0.5}, preds, manifest)
     assert folder == tmp_path / "results" / "interactions" / "Baseline__C1"
@@ -55,3 +57,9 @@ def test_embedder_summary_says_each_reason_once():
     summary = results.embedder_summary([{"manifest": {"embedder": e}} for e in (plain, windowed, plain)])
     assert summary["reason"] == "FALLBACK to the k-mer spectrum: no weights; each of 4 windows embedded on its own"
     assert summary["fallback"] and summary["used"].count("kmer-k1-4-freq-v1") == 2
+
+
+def test_machine_names_the_vector_instructions_torch_dispatches_to_once_torch_is_loaded():
+    import torch
+
+    assert results.machine()["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()

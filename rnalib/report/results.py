@@ -1,6 +1,6 @@
 """Run manifests and the results contract: ``reports/results/<study>/<variant>/`` holds ``metrics.json``,
 ``predictions.csv.gz`` and ``manifest.json`` (git commit, parameters, data sha256, embedder, package versions,
-seed, wall time). A results folder is written whole or not at all.
+machine, seed, wall time). A results folder is written whole or not at all.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -56,6 +57,25 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return out
 
 
+def machine() -> dict[str, Any]:
+    """The machine a run used: ``cpu`` (the model name from ``/proc/cpuinfo``, else ``platform.processor()``),
+    ``logical_cpus`` and, where torch is already loaded, ``torch_cpu_capability`` (the vector instructions its CPU
+    kernels dispatch to, e.g. ``AVX2``; ``torch.backends.cpu.get_cpu_capability``). A seed repeats a run's
+    metrics exactly on one machine; across machines the network's floating-point sums may differ, and where early
+    stopping fires with them (study A's C1 split 2 in stop 31)."""
+    cpu = platform.processor()
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    out: dict[str, Any] = {"cpu": cpu or "unknown", "logical_cpus": os.cpu_count()}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+    return out
+
+
 def manifest(params: dict[str, Any], started: float, seed: int | None = None,
              embedder: dict[str, Any] | None = None, weights_sha256: str | None = None,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,6 +90,7 @@ def manifest(params: dict[str, Any], started: float, seed: int | None = None,
         "data": data.used_files(),
         "packages": package_versions(),
         "platform": platform.platform(),
+        "machine": machine(),
         "wall_time_s": round(time.time() - started, 3),
         **(extra or {}),
     }
