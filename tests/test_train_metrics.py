@@ -59,6 +59,10 @@ def test_scheduler_can_reach_its_floor_early_and_hold_it():
     assert rates(warmup_epochs=4, max_epochs=2, min_lr=5e-5) == pytest.approx([6e-4, 1.2e-3])  # quick runs: warmup
     with pytest.raises(ValueError, match="cosine_epochs"):
         rates(warmup_epochs=4, max_epochs=8, min_lr=5e-5, cosine_epochs=4)
+    with pytest.raises(ValueError, match="never reach its floor"):
+        rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5, cosine_epochs=9)
+    assert rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5, cosine_epochs=8) == pytest.approx(
+        rates(warmup_epochs=2, max_epochs=8, min_lr=5e-5, cosine_epochs=None))  # the floor at the budget
 
 
 def test_early_stopping_restores_best_epoch():

@@ -40,9 +40,13 @@ def make_scheduler(optimizer: torch.optim.Optimizer, warmup_epochs: int, max_epo
     """Linear warmup from lr/(warmup+1) to lr over ``warmup_epochs``, then cosine down to ``min_lr`` at
     ``cosine_epochs`` (default ``max_epochs``; the paper's schedule), held at ``min_lr`` after it (torch's cosine
     would climb again). Step once per epoch. A budget inside the warmup never reaches the cosine. Raises
-    ValueError when a given ``cosine_epochs`` is not after the warmup."""
+    ValueError when a given ``cosine_epochs`` is not after the warmup or lies beyond ``max_epochs`` (the floor
+    would never be reached)."""
     if cosine_epochs is not None and cosine_epochs <= warmup_epochs:
         raise ValueError(f"cosine_epochs ({cosine_epochs}) must be larger than warmup_epochs ({warmup_epochs})")
+    if cosine_epochs is not None and cosine_epochs > max_epochs:
+        raise ValueError(f"cosine_epochs ({cosine_epochs}) must not exceed max_epochs ({max_epochs}): the cosine "
+                         "would never reach its floor")
     end, base = max_epochs if cosine_epochs is None else cosine_epochs, optimizer.param_groups[0]["lr"]
     schedulers = [CosineAnnealingLR(optimizer, T_max=max(1, end - warmup_epochs), eta_min=min_lr)]
     milestones = []
