@@ -272,7 +272,10 @@ def test_training_status_flags_unconverged_and_warmup_runs():
     assert status["inside_warmup"].tolist() == [False, True, False, False, False]
     assert status.loc["C1", "max_epochs"] == 12 and status.loc["C1", "patience"] == 4
     assert pd.isna(status.loc["C1", "cosine_epochs"]) and status.loc["C4", "cosine_epochs"] == 8
-    assert set(status["network"]) == {"embeddings"}
+    assert set(status["network"]) == {"embeddings"} and status.loc["C3", "warmup_epochs"] == 2
+    # no warmup (the report's C3 / C4 schedule): a best epoch of 0 comes from the full learning rate
+    cold = interactions.training_status([_summary("A", "C3", 1, 0, 5, (0.5, 0.4, 0.6), (0.5, 0.5, 0.5), warmup=0)])
+    assert cold["inside_warmup"].tolist() == [False] and cold["warmup_epochs"].tolist() == [0]
 
 
 def test_training_status_has_a_row_for_the_pair_network_and_says_which_kept_warmup_weights():

@@ -765,7 +765,8 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
     """Where each trained network stopped: one row per network of a run (``network``: "embeddings", the paper's
     input, or "embeddings + pair features", ``network_pair``) with the run's variant, protocol, weighting, split
     seed and configuration, its best epoch, epochs run, epoch budget, the epoch at which its cosine reaches its
-    floor (``cosine_epochs``; None: at the budget), learning rate, early-stopping patience, and three flags —
+    floor (``cosine_epochs``; None: at the budget), learning rate, warmup epochs, early-stopping patience, and three
+    flags —
     ``best_is_last`` (the best validation epoch is the last one run: training had not converged, the budget cut
     it), ``used_budget`` (every epoch of the budget ran: early stopping never fired, so the schedule, not the
     validation loss, ended the run, even when its best epoch came a little earlier) and ``inside_warmup`` (the
@@ -785,6 +786,7 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
             row = {"network": network, "variant": s.get("variant"), "protocol": s["protocol"],
                    "weighting": s["weighting"], "split_seed": s["split_seed"], "config": s.get("config"),
                    "max_epochs": budget, "cosine_epochs": config.get("cosine_epochs"), "lr": config.get("lr"),
+                   "warmup_epochs": s.get("warmup_epochs", config.get("warmup_epochs")),
                    "patience": config.get("patience")}
             if fit.get("best_epoch", -1) < 0:
                 if network != "embeddings" and "network_pair" in s.get("models", {}):
@@ -795,11 +797,11 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
             read = used and network == "embeddings" and history is not None and history.exists()
             rows.append({**row, "best_epoch": fit["best_epoch"], "epochs_run": fit["epochs_run"],
                          "best_is_last": fit["best_epoch"] == fit["epochs_run"] - 1, "used_budget": used,
-                         "inside_warmup": fit["best_epoch"] < s.get("warmup_epochs", 0),
+                         "inside_warmup": fit["best_epoch"] < (row["warmup_epochs"] or 0),
                          "recent_gain": recent_gain(pd.read_csv(history)) if read else np.nan, "recorded": True})
     return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
-                                       "best_epoch", "epochs_run", "max_epochs", "cosine_epochs", "lr", "patience",
-                                       "best_is_last", "used_budget", "inside_warmup", "recent_gain", "recorded"])
+                                       "best_epoch", "epochs_run", "max_epochs", "cosine_epochs", "lr", "warmup_epochs",
+                                       "patience", "best_is_last", "used_budget", "inside_warmup", "recent_gain", "recorded"])
 
 
 RECENT_EPOCHS = 5  # the epochs over which recent_gain measures a budget-ended run's last progress
