@@ -136,6 +136,14 @@ def test_training_learns_and_is_deterministic():
     again, history2, _ = train_classifier(x[:400], y[:400], x[400:], y[400:], cfg, progress=False)
     np.testing.assert_array_equal(predict_proba(again, x[400:]), p)
     pd.testing.assert_frame_equal(history, history2)
+    # a per-epoch diagnostic adds columns and leaves training, the history and the kept weights as they were
+    held_out = lambda epoch, m: {"held_out_auroc": skm.roc_auc_score(y[400:], predict_proba(m, x[400:]))}  # noqa: E731
+    watched, history3, best3 = train_classifier(x[:400], y[:400], x[400:], y[400:], cfg, progress=False,
+                                                on_epoch=held_out)
+    pd.testing.assert_frame_equal(history3[history.columns], history)
+    assert best3 == best and history3.held_out_auroc.between(0.5, 1).all()
+    assert history3.held_out_auroc.iloc[best] == pytest.approx(skm.roc_auc_score(y[400:], p))
+    np.testing.assert_array_equal(predict_proba(watched, x[400:]), p)
 
 
 def test_warm_started_logistic_regression_reaches_the_cold_optimum_in_fewer_iterations():

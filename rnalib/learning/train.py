@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,9 +122,13 @@ def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 8192)
 
 
 def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                     cfg: TrainConfig, progress: bool = True) -> tuple[PairMLP, pd.DataFrame, int]:
+                     cfg: TrainConfig, progress: bool = True,
+                     on_epoch: Callable[[int, nn.Module], dict] | None = None) -> tuple[PairMLP, pd.DataFrame, int]:
     """Train ``PairMLP`` and return it with the best validation-loss weights, the per-epoch history
-    (train_loss, val_loss, lr) and the best epoch."""
+    (train_loss, val_loss, lr) and the best epoch.
+
+    ``on_epoch(epoch, model)``, called after each epoch's validation loss, returns extra history columns (e.g. a
+    diagnostic score on held-out pairs); it must not train the model. It never takes part in early stopping."""
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     model = PairMLP(x_train.shape[1], cfg.layers, cfg.width, cfg.dropout)
@@ -145,7 +150,8 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
             running, seen = running + loss.item() * len(batch), seen + len(batch)
         scheduler.step()
         val_loss = _loss(model, xv, yv)
-        history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val_loss, "lr": lr})
+        history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val_loss, "lr": lr,
+                        **(on_epoch(epoch, model) if on_epoch else {})})
         if stopper.step(epoch, val_loss, model):
             break
     stopper.restore(model)
