@@ -800,8 +800,9 @@ def training_status(summaries: list[dict]) -> pd.DataFrame:
                          "inside_warmup": fit["best_epoch"] < (row["warmup_epochs"] or 0),
                          "recent_gain": recent_gain(pd.read_csv(history)) if read else np.nan, "recorded": True})
     return pd.DataFrame(rows, columns=["network", "variant", "protocol", "weighting", "split_seed", "config",
-                                       "best_epoch", "epochs_run", "max_epochs", "cosine_epochs", "lr", "warmup_epochs",
-                                       "patience", "best_is_last", "used_budget", "inside_warmup", "recent_gain", "recorded"])
+                                       "best_epoch", "epochs_run", "max_epochs", "cosine_epochs", "lr",
+                                       "warmup_epochs", "patience", "best_is_last", "used_budget", "inside_warmup",
+                                       "recent_gain", "recorded"])
 
 
 RECENT_EPOCHS = 5  # the epochs over which recent_gain measures a budget-ended run's last progress
