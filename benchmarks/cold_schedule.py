@@ -14,31 +14,27 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
+from torch import nn
 
 from rnalib import data
 from rnalib.embedding import embed
 from rnalib.interactions import sampling, study
 from rnalib.learning import TrainConfig, models
-from rnalib.learning.train import predict_proba, train_classifier
+from rnalib.learning.train import EarlyStopping, predict_proba, train_classifier
 
 PATIENCE = 4  # the pages' early stopping
 
 
 def kept_epoch(val_loss: pd.Series, patience: int = PATIENCE) -> int:
-    """The epoch early stopping with ``patience`` keeps when fed these validation losses in order."""
-    best, best_loss, bad = -1, np.inf, 0
+    """The epoch the pages' ``EarlyStopping`` with ``patience`` keeps when fed these validation losses in order."""
+    stopper, weightless = EarlyStopping(patience), nn.Module()  # only the epochs matter here, not the weights
     for epoch, loss in enumerate(val_loss):
-        if loss < best_loss:
-            best, best_loss, bad = epoch, loss, 0
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-    return best
+        if stopper.step(epoch, loss, weightless):
+            break
+    return stopper.best_epoch
 
 
 def trial(protocol: str, split_seed: int, schedules: list[tuple[float, int]], budget: int = 40,
