@@ -11,7 +11,6 @@ a GPU it also prints achieved TFLOP/s and the share of the device's dense bf16 p
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 import warnings
 from datetime import date
@@ -21,6 +20,7 @@ import torch
 
 from rnalib import data
 from rnalib.embedding import embed, engine
+from rnalib.report.results import machine
 
 BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 FLOP/s (vendor figures)
 
@@ -92,7 +92,9 @@ def main() -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model, alphabet = embed.random_rnafm_model(seed=args.seed)
     model.to(device)
-    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({platform.processor() or platform.machine()})"
+    cpu = machine()
+    name = (torch.cuda.get_device_name() if device.type == "cuda"
+            else f"{cpu['cpu']}, {cpu['logical_cpus']} logical CPUs, {cpu['torch_cpu_capability']}")
     print(f"# {date.today()} · {name} · torch {torch.__version__} · threads {torch.get_num_threads()} · "
           f"random-init RNA-FM ({sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters)")
     mixes = {}
