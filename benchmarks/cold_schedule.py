@@ -38,13 +38,13 @@ def kept_epoch(val_loss: pd.Series, patience: int = PATIENCE) -> int:
 
 
 def trial(protocol: str, split_seed: int, schedules: list[tuple[float, int]], budget: int = 40,
-          horizon: int = 10) -> list[dict]:
+          horizon: int = 10, weighting: str = "uniform") -> list[dict]:
     """Each schedule trained as on the pages (``budget`` epochs for the cosine) but stopped only after ``horizon``
     epochs without a lower validation loss, so the diagnostic sees past the page's stop; the page's choice
-    (patience 4) is replayed on the same losses."""
+    (patience 4) and the paper's (patience 10, when ``horizon`` allows) are replayed on the same losses."""
     warnings.simplefilter("ignore")
     params = dict(split_seed=split_seed, max_len=1022, max_pairs=None, min_seq_id=0.8, coverage=0.5,
-                  min_kmer_containment=0.3, protocol=protocol, ratio=20, weighting="uniform", reverse=True)
+                  min_kmer_containment=0.3, protocol=protocol, ratio=20, weighting=weighting, reverse=True)
     _, fams, ds = study.make_dataset(data.load_interactions(None), params)
     features = study.PairEmbeddings.of(ds, embed.select_embedder("kmer", None, kmer_k=(1, 4)).embedder,
                                        progress=False)
@@ -62,9 +62,10 @@ def trial(protocol: str, split_seed: int, schedules: list[tuple[float, int]], bu
         _, history, _ = train_classifier(
             x[train], y[train], x[val], y[val], cfg, progress=False,
             on_epoch=lambda epoch, m: {"test_auroc": roc_auc_score(y[test], predict_proba(m, x[test]))})
-        kept = kept_epoch(history.val_loss)
-        rows.append({"protocol": protocol, "split": split_seed, "lr": lr, "warmup": warmup, "kept_epoch": kept,
-                     "val_loss": history.val_loss[kept], "test_auroc": history.test_auroc[kept],
+        kept, kept10 = kept_epoch(history.val_loss), kept_epoch(history.val_loss, 10)
+        rows.append({"protocol": protocol, "weighting": weighting, "split": split_seed, "lr": lr, "warmup": warmup,
+                     "kept_epoch": kept, "val_loss": history.val_loss[kept], "test_auroc": history.test_auroc[kept],
+                     **({"kept_p10": kept10, "test_auroc_p10": history.test_auroc[kept10]} if horizon >= 10 else {}),
                      "best_any_epoch": history.test_auroc.max(), "at_epoch": int(history.test_auroc.idxmax()),
                      **baselines})
     return rows
@@ -79,10 +80,12 @@ def main() -> None:
                         help="a trial stops after this many epochs without a lower validation loss")
     parser.add_argument("--schedules", nargs="+", default=["1e-3:2", "1e-4:0"],
                         help="learning rate:warmup epochs, e.g. 3e-5:0")
+    parser.add_argument("--weighting", choices=["uniform", "degree"], default="uniform", help="negatives")
     args = parser.parse_args()
     torch.set_num_threads(1)
     schedules = [(float(lr), int(warmup)) for lr, warmup in (s.split(":") for s in args.schedules)]
-    rows = [r for p in args.protocols for s in args.splits for r in trial(p, s, schedules, args.budget, args.horizon)]
+    rows = [r for p in args.protocols for s in args.splits for r in trial(p, s, schedules, args.budget, args.horizon,
+                                                                      args.weighting)]
     print(pd.DataFrame(rows).round(4).to_string(index=False))
 
 

@@ -312,15 +312,16 @@ def test_protocol_figures_pool_only_the_same_setting_once_per_seed_and_count_fin
     config = json.loads((root / "Tiny__C3__s0" / "manifest.json").read_text())["parameters"]["config"]
     clone("Tiny__C3__s0", "Tiny__C3__s5", {"split_seed": 5, "pair_network": True,
                                            "config": {**config, "lr": 3e-3, "warmup_epochs": 0, "max_epochs": 20,
-                                                      "cosine_epochs": 15}})
+                                                      "cosine_epochs": 15, "patience": 10}})
     clone("Tiny__C3__s0", "Tiny__C3__s6", {"split_seed": 6, "config": {**config, "width": 7}})  # another network
     with pytest.warns(UserWarning, match="same setting, protocol and split seed"):
         figures = interactions.protocol_figures(root / "Tiny__C1__s0").set_index("protocol")
     assert figures.at["C1", "runs"] == 2 and figures.at["C1", "run_folders"] == "Tiny__C1__s0;Tiny__C1__s1"
     assert figures.at["C3", "runs"] == 2 and figures.at["C3", "run_folders"] == "Tiny__C3__s0;Tiny__C3__s5"
     assert set(figures.at["C3", "schedule"].split("; ")) == {
-        "lr 0.003, no warmup, 20 epochs (cosine to 15)",
-        f"lr {config['lr']:g}, warmup {config['warmup_epochs']}, {config['max_epochs']} epochs"}
+        "lr 0.003, no warmup, 20 epochs (cosine to 15), patience 10",
+        f"lr {config['lr']:g}, warmup {config['warmup_epochs']}, {config['max_epochs']} epochs, "
+        f"patience {config['patience']}"}
     assert np.isfinite(figures.at["C3", "auroc"]) and np.isfinite(figures.at["C3", "auroc_low"])
 
 

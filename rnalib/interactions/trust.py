@@ -238,10 +238,10 @@ SIBLING_FREE = ("protocol", "split_seed", "variant", "n_boot", "threads", "progr
 """Manifest parameters sibling runs may differ in: the protocol and split seed measured, the folder name,
 settings that do not change the model (bootstrap resamples, threads, progress bars), and whether a second network
 on pair features was trained beside it (``pair_network``)."""
-SCHEDULE = ("lr", "warmup_epochs", "max_epochs", "cosine_epochs")
+SCHEDULE = ("lr", "warmup_epochs", "max_epochs", "cosine_epochs", "patience")
 """Network settings a profile may choose per protocol (the report profile: ``params/interactions/
-report_large.yaml`` for C1 and C2, ``cold_schedule.yaml`` for C3 and C4): sibling runs may differ in them;
-``protocol_figures`` shows each one's."""
+report_large.yaml`` for C1 and C2, ``c1m_schedule.yaml`` for C1m, ``cold_schedule.yaml`` for C3 and C4): sibling
+runs may differ in them; ``protocol_figures`` shows each one's."""
 
 
 def sibling_runs(folder: str | Path) -> dict[str, list[Path]]:
@@ -278,14 +278,16 @@ def _run_identity(folder: Path) -> tuple[dict, dict]:
 
 
 def _schedule(folder: Path) -> str:
-    """A run's network schedule as text, e.g. ``lr 0.001, warmup 2, 40 epochs``, ``lr 0.0001, no warmup, 40 epochs``
-    or, with the cosine ending before the budget, ``lr 0.003, warmup 2, 100 epochs (cosine to 60)``."""
+    """A run's network schedule as text, e.g. ``lr 0.001, warmup 2, 40 epochs, patience 10``, ``lr 0.0001, no
+    warmup, 40 epochs, patience 4`` or, with the cosine ending before the budget, ``lr 0.003, warmup 2, 100 epochs
+    (cosine to 60), patience 4``."""
     config = json.loads((folder / "manifest.json").read_text())["parameters"].get("config") or {}
     if "lr" not in config:
         return ""
-    cosine, warmup = config.get("cosine_epochs"), config.get("warmup_epochs")
+    cosine, warmup, patience = config.get("cosine_epochs"), config.get("warmup_epochs"), config.get("patience")
     return (f"lr {config['lr']:g}, " + ("no warmup, " if warmup == 0 else f"warmup {warmup}, " if warmup else "")
-            + f"{config.get('max_epochs')} epochs" + (f" (cosine to {cosine})" if cosine else ""))
+            + f"{config.get('max_epochs')} epochs" + (f" (cosine to {cosine})" if cosine else "")
+            + (f", patience {patience}" if patience else ""))
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
