@@ -13,8 +13,9 @@ def test_balanced_sampler_ratio_and_coverage():
     labels = np.array([1] * 50 + [0] * 1000)
     sampler = BalancedBatchSampler(labels, batch_size=100, pos_fraction=0.3,
                                    generator=torch.Generator().manual_seed(0))
-    batches = [b.tolist() for b in sampler]
-    assert all(b.dtype == torch.int64 and b.dim() == 1 for b in sampler)  # ready for index_select
+    tensors = list(sampler)
+    assert all(b.dtype == torch.int64 and b.dim() == 1 for b in tensors)  # ready for index_select
+    batches = [b.tolist() for b in tensors]
     assert len(batches) == len(sampler) == 15
     for batch in batches[:-1]:
         assert len(batch) == 100 and sum(labels[batch]) == 30
