@@ -74,12 +74,16 @@ def test_lint_and_dry_run_pass_only_declared_parameters(profile):
         notebook, name, files, values = notebook_command(argv)
         pages.merged_parameters(REPO / notebook, [REPO / f for f in files], values)  # raises on an unknown key
         names.add(name)
-    if profile == "report":  # 5 protocols x 5 seeds, C1m x 3 degree-weighted, 2 x 3 no-reverse, 01, 03-07
-        assert counts["notebook"] == 25 + 3 + 6 + 4 + 8 + 1 + 1  # with 8 variants
-        assert not any(name.endswith("__table2") for name in names)  # Table 2 runs in the full profile only
+    if profile == "full":  # the ablations the report profile leaves out
+        assert "02_interactions_train__Baseline__C4__s4__norev__ablation" in names
+        assert "06_localization_locas__scl_theta0.8_seqcnn" in names and "02_interactions_train__Balanced__C1__s0__table2" in names
+    if profile == "report":  # 5 protocols x 5 seeds, C1m x 3 degree-weighted, 01, 03-05, 07
+        assert counts["notebook"] == 25 + 3 + 4 + 7 + 1 + 1  # with 7 variants
+        # Table 2, the no-reverse ablation and LOCAS with the CNN encoder run in the full profile only
+        assert not any(name.endswith(("__table2", "__norev__ablation")) for name in names)
+        assert "06_localization_locas__scl_theta0.8_seqcnn" not in names and "06_localization_locas__seqcnn" in names
         assert counts["embed"] == 4  # study A, its pair features (2 shards), study B per mRNA (no windows memory)
         assert "02_interactions_train__Compact__C4__s4" in names and "02_interactions_train__Compact__C1m__s0__degneg" in names
-        assert "02_interactions_train__Compact__C3__s2__norev__ablation" in names
         priority = planned_priorities(PROFILES[profile])  # cache jobs first (pages wait for them), then long pages
         assert priority["study=pairs, shard=0"] == priority["study=localization, shard=0"] == 3
         assert (priority["06_localization_locas__seqcnn"] == priority["02_interactions_train__Compact__C1__s3"]
