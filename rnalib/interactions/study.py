@@ -860,7 +860,9 @@ def training_caveats(status: pd.DataFrame) -> list[str]:
 def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple[str, ...] = ("degree_only",)
                   ) -> pd.DataFrame:
     """Each run's network and the named baselines on its test pairs: value and 95% cluster-bootstrap interval
-    (``metrics.evaluate_binary``), one row per (configuration, model); a baseline once per split."""
+    (``metrics.evaluate_binary``), one row per (configuration, model) and split (protocol, split_seed); a baseline
+    once per split. When the runs span several splits, each name says its split ("Baseline (C1 split 1)")."""
+    several = len({(s["protocol"], s["split_seed"]) for s in summaries}) > 1
     rows, done = [], set()
     for s in summaries:
         for model, block in s["models"].items():
@@ -869,17 +871,27 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
                 if model != "model":
                     done.add(key)
                 stats = block["test"][metric]
-                rows.append({"model": s.get("config") if model == "model" else model_label(model),
-                             "value": stats["value"], "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
-    return pd.DataFrame(rows)
+                name = s.get("config") if model == "model" else model_label(model)
+                rows.append({"model": name + (f" ({s['protocol']} split {s['split_seed']})" if several else ""),
+                             "protocol": s["protocol"], "split_seed": s["split_seed"], "value": stats["value"],
+                             "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
+    return pd.DataFrame(rows, columns=["model", "protocol", "split_seed", "value", "ci_low", "ci_high"])
+
+
+def _same_split(a: pd.Series, b: pd.Series) -> bool:
+    """Two ``run_intervals`` rows scored on the same test pairs (rows without split columns: assumed so)."""
+    return all(a[c] == b[c] for c in ("protocol", "split_seed") if c in a.index and c in b.index)
 
 
 def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of rows of ``run_intervals``: the length of their intervals' overlap (0 when disjoint) and that
-    length as a share of the narrower interval (1: one interval lies inside the other; a zero-width interval counts
-    1 when it lies inside the other, else 0), smallest share first. Empty with fewer than two rows."""
+    """Every pair of rows of ``run_intervals`` on the same split: the length of their intervals' overlap (0 when
+    disjoint) and that length as a share of the narrower interval (1: one interval lies inside the other; a
+    zero-width interval counts 1 when it lies inside the other, else 0), smallest share first. Empty with fewer
+    than two rows."""
     out = []
     for (_, a), (_, b) in itertools.combinations(table.iterrows(), 2):
+        if not _same_split(a, b):
+            continue
         low, high = max(a.ci_low, b.ci_low), min(a.ci_high, b.ci_high)
         narrower = min(a.ci_high - a.ci_low, b.ci_high - b.ci_low)
         share = (max(0.0, high - low) / narrower) if narrower > 0 else float(low <= high)
@@ -889,11 +901,11 @@ def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def separable_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
-    """Pairs of rows of ``run_intervals`` whose intervals do not overlap (the only orderings the intervals
-    support); empty when every interval overlaps every other."""
-    rows = table.set_index("model")
-    return [(a, b) for a in rows.index for b in rows.index
-            if a < b and (rows.at[a, "ci_low"] > rows.at[b, "ci_high"] or rows.at[b, "ci_low"] > rows.at[a, "ci_high"])]
+    """Pairs of rows of ``run_intervals`` on the same split whose intervals do not overlap (the only orderings the
+    intervals support), each pair's names in sorted order; empty when every interval overlaps every other. Rows
+    of different splits are never compared: their test pairs differ."""
+    return [tuple(sorted((a.model, b.model))) for (_, a), (_, b) in itertools.combinations(table.iterrows(), 2)
+            if _same_split(a, b) and (a.ci_low > b.ci_high or b.ci_low > a.ci_high)]
 
 
 def config_table(summaries: list[dict]) -> pd.DataFrame:
