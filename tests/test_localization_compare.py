@@ -135,6 +135,7 @@ def test_cnn_scale_sentence_reads_the_runs_parameters_and_histories(tmp_path):
                            "kernel and at most 4 epochs; it ran all of them on 3 of 3 folds, its best validation epoch "
                            "the last (still improving) on 2; `scl_theta0.8_seqcnn` reads 500 nt")
     assert "on 3 of 3 folds, its best validation epoch the last (still improving) on 1." in text
-    assert "no such run" in text
+    assert "These rows say" in text and "no such run" in text
+    assert "This row says" in compare.cnn_scale_sentence([cnn])  # the report profile's one CNN row
     full = run("seqcnn_full", "seqcnn", "mlp", 8000, [1], "classification")
     assert "no such run" not in compare.cnn_scale_sentence([full]) and compare.cnn_scale_sentence([kmer]) == ""

@@ -189,8 +189,9 @@ def cnn_scale_sentence(summaries: list[dict]) -> str:
                      f"the last (still improving) on {int(e.best_is_last.sum())}")
     text = f"EDCLoc reads {EDCLOC_INPUT_NT:,} nt. " + "; ".join(parts) + "."
     if max(s["manifest"]["parameters"]["config"]["seq_nt"] for s in runs) < EDCLOC_INPUT_NT:
-        text += (" These rows say what a CNN of this size reaches in this budget, not what EDCLoc's design reaches "
-                 "at its own scale: no such run (the full profile, meant for a GPU) is in these results.")
+        text += (f" {'These rows say' if len(runs) > 1 else 'This row says'} what a CNN of this size reaches in this "
+                 "budget, not what EDCLoc's design reaches at its own scale: no such run (the full profile, meant for "
+                 "a GPU) is in these results.")
     return text
 
 
