@@ -370,6 +370,7 @@ def test_table2_intervals_over_several_splits_compare_within_each_split():
     table = interactions.run_intervals(runs)
     assert table["model"].tolist() == ["Wide (C1 split 0)", "degree-only (C1 split 0)", "Deep (C1 split 0)",
                                        "Wide (C1 split 1)", "degree-only (C1 split 1)", "Deep (C1 split 1)"]
+    assert table["network"].tolist() == [True, False, True, True, False, True]  # the configurations' own rows
     # Wide on split 0 clears both rows of its split; its interval also lies above every split-1 row, which is
     # not an ordering (other test pairs) and is not reported
     assert sorted(interactions.separable_pairs(table)) == [("Deep (C1 split 0)", "Wide (C1 split 0)"),

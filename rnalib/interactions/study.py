@@ -861,7 +861,7 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
                   ) -> pd.DataFrame:
     """Each run's network and the named baselines on its test pairs: value and 95% cluster-bootstrap interval
     (``metrics.evaluate_binary``), one row per (configuration, model) and split (protocol, split_seed); a baseline
-    once per split. When the runs span several splits, each name says its split ("Baseline (C1 split 1)")."""
+    once per split; ``network`` marks the configurations' own rows. When the runs span several splits, each name says its split ("Baseline (C1 split 1)")."""
     several = len({(s["protocol"], s["split_seed"]) for s in summaries}) > 1
     rows, done = [], set()
     for s in summaries:
@@ -873,9 +873,9 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
                 stats = block["test"][metric]
                 name = s.get("config") if model == "model" else model_label(model)
                 rows.append({"model": name + (f" ({s['protocol']} split {s['split_seed']})" if several else ""),
-                             "protocol": s["protocol"], "split_seed": s["split_seed"], "value": stats["value"],
-                             "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
-    return pd.DataFrame(rows, columns=["model", "protocol", "split_seed", "value", "ci_low", "ci_high"])
+                             "network": model == "model", "protocol": s["protocol"], "split_seed": s["split_seed"],
+                             "value": stats["value"], "ci_low": stats.get("ci_low"), "ci_high": stats.get("ci_high")})
+    return pd.DataFrame(rows, columns=["model", "network", "protocol", "split_seed", "value", "ci_low", "ci_high"])
 
 
 def _same_split(a: pd.Series, b: pd.Series) -> bool:
