@@ -347,7 +347,7 @@ def test_table2_intervals_say_which_configurations_separate():
             _summary("Tiny", "C1", 0, 4, 9, (0.30, 0.20, 0.39), (0.68, 0.50, 0.83))]
     table = interactions.run_intervals(runs)
     assert table["model"].tolist() == ["Wide", "degree-only", "Deep", "Tiny"]  # the baseline once per split
-    assert set(interactions.separable_pairs(table)) == {("Tiny", "Wide"), ("Tiny", "degree-only"), ("Deep", "Tiny")}
+    assert set(interactions.separable_pairs(table)) == {("Wide", "Tiny"), ("degree-only", "Tiny"), ("Deep", "Tiny")}
     assert interactions.separable_pairs(table[table.model != "Tiny"]) == []
     overlaps = interactions.interval_overlaps(table[table.model != "Tiny"])
     # degree-only [0.50, 0.83] lies inside Deep [0.40, 0.85] and Wide [0.45, 0.86] (share 1); Deep and Wide
@@ -356,7 +356,7 @@ def test_table2_intervals_say_which_configurations_separate():
     assert overlaps.overlap[0] == pytest.approx(0.40) and overlaps.share_of_narrower[0] == pytest.approx(0.40 / 0.41)
     assert interactions.interval_overlaps(table).set_index(["a", "b"]).loc[("Deep", "Tiny"), "overlap"] == 0.0
     point = pd.DataFrame({"model": ["A", "A", "B"], "value": [0.5, 0.7, 0.9], "ci_low": [0.4, 0.7, 0.9],
-                          "ci_high": [0.6, 0.7, 0.9]})  # a name twice (two splits), two zero-width intervals
+                          "ci_high": [0.6, 0.7, 0.9]})  # a name twice (no split columns: one split), two zero-width
     shares = interactions.interval_overlaps(point).set_index(["a", "b"])["share_of_narrower"]
     assert shares.tolist() == [0.0, 0.0, 0.0] and interactions.interval_overlaps(point.head(1)).empty
     assert interactions.interval_overlaps(point.assign(ci_high=[0.8, 0.7, 0.9])).share_of_narrower.tolist()[-1] == 1.0
@@ -373,11 +373,31 @@ def test_table2_intervals_over_several_splits_compare_within_each_split():
     assert table["network"].tolist() == [True, False, True, True, False, True]  # the configurations' own rows
     # Wide on split 0 clears both rows of its split; its interval also lies above every split-1 row, which is
     # not an ordering (other test pairs) and is not reported
-    assert sorted(interactions.separable_pairs(table)) == [("Deep (C1 split 0)", "Wide (C1 split 0)"),
+    assert sorted(interactions.separable_pairs(table)) == [("Wide (C1 split 0)", "Deep (C1 split 0)"),
                                                            ("Wide (C1 split 0)", "degree-only (C1 split 0)")]
     overlaps = interactions.interval_overlaps(table)
     assert len(overlaps) == 6  # 3 pairs within each split, none across
     assert not any(a.split("split ")[1] != b.split("split ")[1] for a, b in zip(overlaps.a, overlaps.b))
+    text = interactions.table2_sentences(runs)[0]
+    assert text.startswith("Test AUROC of the configurations: 0.580–0.900 (their 95% intervals run from 0.52 to 0.95); "
+                           "degree-only on the same splits: 0.600–0.610. ")
+    assert text.endswith("Non-overlapping intervals on the same split support only: Wide (C1 split 0) above "
+                         "degree-only (C1 split 0), Wide (C1 split 0) above Deep (C1 split 0) (a paired test on "
+                         "the same pairs was not run).")
+
+
+def test_table2_sentences_count_only_runs_that_trained_and_their_own_splits():
+    trained = _summary("Wide", "C1", 0, 1, 9, (0.70, 0.55, 0.84), (0.65, 0.50, 0.80))  # warmup 2: epoch 1 inside
+    baselines_only = _summary("Wide", "C1", 1, -1, 0, (0.5, 0.5, 0.5), (0.95, 0.90, 0.99))
+    del baselines_only["models"]["model"]
+    stopping = interactions.table2_stopping([trained, baselines_only])
+    assert stopping.index.tolist() == [("Wide", 0)] and stopping["best epoch inside warmup"].tolist() == [True]
+    first, warmup = interactions.table2_sentences([trained, baselines_only])
+    assert "degree-only on the same split: 0.650. " in first  # not split 1's 0.95, where no network trained
+    assert "order no configuration against another or against degree-only on this split**" in first
+    assert warmup.startswith("**1 of 1 configurations kept weights from inside their warmup**: these figures")
+    assert interactions.table2_stopping([baselines_only]).empty
+    assert interactions.table2_sentences([baselines_only])[0].startswith("No Table-2 run trained a network")
 
 
 def _long(values):

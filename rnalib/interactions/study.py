@@ -902,10 +902,70 @@ def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
 
 def separable_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
     """Pairs of rows of ``run_intervals`` on the same split whose intervals do not overlap (the only orderings the
-    intervals support), each pair's names in sorted order; empty when every interval overlaps every other. Rows
-    of different splits are never compared: their test pairs differ."""
-    return [tuple(sorted((a.model, b.model))) for (_, a), (_, b) in itertools.combinations(table.iterrows(), 2)
-            if _same_split(a, b) and (a.ci_low > b.ci_high or b.ci_low > a.ci_high)]
+    intervals support), each as (higher, lower) by value; empty when every interval overlaps every other. Rows of
+    different splits are never compared (their test pairs differ); a row without both bounds separates nothing."""
+    out = []
+    for (_, a), (_, b) in itertools.combinations(table.iterrows(), 2):
+        if _same_split(a, b) and (a.ci_low > b.ci_high or b.ci_low > a.ci_high):
+            out.append((a.model, b.model) if a.value > b.value else (b.model, a.model))
+    return out
+
+
+def table2_stopping(summaries: list[dict]) -> pd.DataFrame:
+    """Where each Table-2 network stopped: one row per run that trained one, index (configuration, split), columns
+    best epoch, epochs run and whether the best epoch lies inside the warmup (weights of a barely trained network).
+    Empty (same columns) when no run trained a network."""
+    rows = [{"configuration": s["config"], "split": s["split_seed"], "best epoch": s["best_epoch"],
+             "epochs run": s["epochs_run"], "best epoch inside warmup": s["best_epoch"] < s["warmup_epochs"]}
+            for s in summaries if "model" in s["models"]]
+    return pd.DataFrame(rows, columns=["configuration", "split", "best epoch", "epochs run",
+                                       "best epoch inside warmup"]).set_index(["configuration", "split"])
+
+
+def _range(values: pd.Series, digits: int) -> str:
+    low, high = f"{values.min():.{digits}f}", f"{values.max():.{digits}f}"
+    return low if low == high else f"{low}–{high}"
+
+
+def table2_sentences(summaries: list[dict]) -> list[str]:
+    """What the Table-2 runs' test AUROC intervals (``run_intervals``, degree-only from the same splits) support,
+    on the splits where a configuration trained: the configurations' range and degree-only's; the two intervals on
+    one split that overlap least; the orderings non-overlapping intervals on the same split support (higher first)
+    or that there are none; how many runs kept weights from inside their warmup. Overlap of two marginal intervals
+    is a conservative criterion (a paired test on the same pairs can separate more), and the sentences say so."""
+    trained = [s for s in summaries if "model" in s["models"]]
+    if not trained:
+        return ["No Table-2 run trained a network (the profile's network seeds miss its split seeds): only the "
+                "baselines were scored."]
+    spans = run_intervals(trained)
+    nets, base = spans[spans.network], spans[~spans.network]
+    n_splits = len({(s["protocol"], s["split_seed"]) for s in trained})
+    where = "on this split" if n_splits == 1 else f"on any of the {n_splits} splits where they trained"
+    text = (f"Test AUROC of the configurations: {_range(nets.value, 3)} (their 95% intervals run from "
+            f"{nets.ci_low.min():.2f} to {nets.ci_high.max():.2f})"
+            + (f"; degree-only on the same {'split' if n_splits == 1 else 'splits'}: {_range(base.value, 3)}. "
+               if len(base) else ". "))
+    overlaps = interval_overlaps(spans.dropna(subset=["ci_low", "ci_high"]))
+    if len(overlaps):
+        text += (f"The two on one split that overlap least, {overlaps.a[0]} and {overlaps.b[0]}, share "
+                 f"{overlaps.overlap[0]:.2f} of AUROC, {overlaps.share_of_narrower[0]:.0%} of the narrower interval. ")
+    apart = separable_pairs(spans)
+    if not apart:
+        text += ("**No two intervals on the same split are disjoint: they order no configuration against another "
+                 f"or against degree-only {where}** (overlapping intervals do not show the configurations are equal "
+                 "either, and a paired test on the same pairs was not run); no row of the paper's Table 2 is "
+                 "reproduced or refuted here.")
+    else:
+        text += ("Non-overlapping intervals on the same split support only: "
+                 + ", ".join(f"{a} above {b}" for a, b in apart) + " (a paired test on the same pairs was not run).")
+    out = [text]
+    inside = int(table2_stopping(trained)["best epoch inside warmup"].sum())
+    if inside:
+        runs = "configurations" if n_splits == 1 else "runs (configuration and split)"
+        out.append(f"**{inside} of {len(trained)} {runs} kept weights from inside their warmup**: "
+                   + ("these figures say nothing about the configurations." if inside == len(trained) else
+                      "their figures say nothing about their configurations."))
+    return out
 
 
 def config_table(summaries: list[dict]) -> pd.DataFrame:
