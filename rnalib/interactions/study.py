@@ -861,7 +861,8 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
                   ) -> pd.DataFrame:
     """Each run's network and the named baselines on its test pairs: value and 95% cluster-bootstrap interval
     (``metrics.evaluate_binary``), one row per (configuration, model) and split (protocol, split_seed); a baseline
-    once per split; ``network`` marks the configurations' own rows. When the runs span several splits, each name says its split ("Baseline (C1 split 1)")."""
+    once per split; ``network`` marks the configurations' own rows. When the runs span several splits, each name
+    says its split ("Baseline (C1 split 1)")."""
     several = len({(s["protocol"], s["split_seed"]) for s in summaries}) > 1
     rows, done = [], set()
     for s in summaries:
