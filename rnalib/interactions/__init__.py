@@ -20,8 +20,8 @@ from .study import (BASELINES, InteractionRun, PAIR_FEATURE_STEPS, PAIR_MODEL_FI
                     over_splits, pair_feature_effects, pair_features, paired_differences, pairing_table,
                     probabilities, protocol_sentences, rebuild_dataset, recent_gain, residual_similarity, rna_families,
                     run_interactions, run_intervals, save_run, separable_pairs, site_enrichment, split_counts,
-                    table2_sentences, table2_stopping, training_caveats, training_status, variant_name, warm_cache,
-                    warm_pair_features, weighting_differences)
+                    table2_intervals, table2_sentences, table2_stopping, training_caveats, training_status,
+                    variant_name, warm_cache, warm_pair_features, weighting_differences)
 from .trust import (FAMILIES_UNKNOWN, calibrate, calibrate_saved_run, fit_calibrator, load_calibrator, pair_cases,
                     protocol_figures, reliability, reliability_on_test)
 
@@ -33,7 +33,7 @@ __all__ = ["BASELINES", "InteractionRun", "PAIR_FEATURE_STEPS", "PAIR_MODEL_FILE
            "over_splits", "pair_feature_effects", "pair_features", "paired_differences", "pairing_table",
            "probabilities", "protocol_sentences", "rebuild_dataset", "recent_gain", "residual_similarity", "rna_families",
            "run_interactions", "run_intervals", "save_run", "separable_pairs", "site_enrichment", "split_counts",
-           "table2_sentences", "table2_stopping",
+           "table2_intervals", "table2_sentences", "table2_stopping",
            "training_caveats", "training_status", "variant_name", "warm_cache", "warm_pair_features",
            "weighting_differences", "FAMILIES_UNKNOWN", "calibrate", "calibrate_saved_run", "fit_calibrator",
            "load_calibrator", "pair_cases", "protocol_figures", "reliability", "reliability_on_test"]

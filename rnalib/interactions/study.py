@@ -879,9 +879,12 @@ def run_intervals(summaries: list[dict], metric: str = "auroc", baselines: tuple
     return pd.DataFrame(rows, columns=["model", "network", "protocol", "split_seed", "value", "ci_low", "ci_high"])
 
 
+_TEST_SPLIT = ["protocol", "split_seed"]  # the columns of ``run_intervals`` that name the test pairs a row is scored on
+
+
 def _same_split(a: pd.Series, b: pd.Series) -> bool:
     """Two ``run_intervals`` rows scored on the same test pairs (rows without split columns: assumed so)."""
-    return all(a[c] == b[c] for c in ("protocol", "split_seed") if c in a.index and c in b.index)
+    return all(a[c] == b[c] for c in _TEST_SPLIT if c in a.index and c in b.index)
 
 
 def interval_overlaps(table: pd.DataFrame) -> pd.DataFrame:
@@ -912,6 +915,12 @@ def separable_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
     return out
 
 
+def table2_intervals(summaries: list[dict]) -> pd.DataFrame:
+    """``run_intervals`` of the Table-2 runs that trained a network: the configurations and degree-only on those
+    splits only (a split beyond the profile's network seeds scores baselines alone and is left out)."""
+    return run_intervals([s for s in summaries if "model" in s["models"]])
+
+
 def table2_stopping(summaries: list[dict]) -> pd.DataFrame:
     """Where each Table-2 network stopped: one row per run that trained one, index (configuration, split), columns
     best epoch, epochs run and whether the best epoch lies inside the warmup (weights of a barely trained network).
@@ -934,13 +943,12 @@ def table2_sentences(summaries: list[dict]) -> list[str]:
     one split that overlap least; the orderings non-overlapping intervals on the same split support (higher first)
     or that there are none; how many runs kept weights from inside their warmup. Overlap of two marginal intervals
     is a conservative criterion (a paired test on the same pairs can separate more), and the sentences say so."""
-    trained = [s for s in summaries if "model" in s["models"]]
-    if not trained:
+    spans = table2_intervals(summaries)
+    if spans.empty:
         return ["No Table-2 run trained a network (the profile's network seeds miss its split seeds): only the "
                 "baselines were scored."]
-    spans = run_intervals(trained)
     nets, base = spans[spans.network], spans[~spans.network]
-    n_splits = len({(s["protocol"], s["split_seed"]) for s in trained})
+    n_splits = len(spans[_TEST_SPLIT].drop_duplicates())
     where = "on this split" if n_splits == 1 else f"on any of the {n_splits} splits where they trained"
     text = (f"Test AUROC of the configurations: {_range(nets.value, 3)} (their 95% intervals run from "
             f"{nets.ci_low.min():.2f} to {nets.ci_high.max():.2f})"
@@ -960,11 +968,11 @@ def table2_sentences(summaries: list[dict]) -> list[str]:
         text += ("Non-overlapping intervals on the same split support only: "
                  + ", ".join(f"{a} above {b}" for a, b in apart) + " (a paired test on the same pairs was not run).")
     out = [text]
-    inside = int(table2_stopping(trained)["best epoch inside warmup"].sum())
+    inside = int(table2_stopping(summaries)["best epoch inside warmup"].sum())
     if inside:
         runs = "configurations" if n_splits == 1 else "runs (configuration and split)"
-        out.append(f"**{inside} of {len(trained)} {runs} kept weights from inside their warmup**: "
-                   + ("these figures say nothing about the configurations." if inside == len(trained) else
+        out.append(f"**{inside} of {len(nets)} {runs} kept weights from inside their warmup**: "
+                   + ("these figures say nothing about the configurations." if inside == len(nets) else
                       "their figures say nothing about their configurations."))
     return out
 
